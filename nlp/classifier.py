@@ -1,0 +1,321 @@
+"""Rule-based classifier: text in, :class:`Classification` out.
+
+Scoring works on the compact normalised text (see ``nlp._text``): every rule of
+``rules.txt`` whose literals are all present adds its weight to its section.
+Then, in this order:
+
+1. empty after removing stickers/emoji/mentions -> ``none``;
+2. evidence for *not a request* (thanks, notices, ads, "already fixed") that
+   outweighs category + request evidence -> ``none``;
+3. no category evidence: enough request markers (能不能, 找谁 ...) -> ``other``,
+   else ``none``;
+4. otherwise TAXONOMY precedence: ``safety`` then ``dispute`` when their score is
+   at least ``precedence_min``, else the best-scoring category.
+
+``urgent`` needs a ticket plus ``urgent`` triggers of at least ``urgent_min``.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nlp._text import clean, has_question
+from nlp.location import Location, extract_location
+from nlp.rules import CATEGORIES, Rule, RuleSet, check_userdict, load_rules
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_RULES = DATA_DIR / "rules.txt"
+DEFAULT_USERDICT = DATA_DIR / "userdict.txt"
+
+# TAXONOMY.md precedence: a present danger, then a conflict between people.
+PRECEDENCE = ("safety", "dispute")
+_TICKET_CATEGORIES = tuple(c for c in CATEGORIES if c != "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The result of classifying one message."""
+
+    category: str
+    urgent: bool
+    keywords: tuple[str, ...]
+    location: Location
+    confidence: float
+
+    @property
+    def is_request(self) -> bool:
+        """True when the message should become a ticket."""
+        return self.category != "none"
+
+    def as_dict(self, text: str) -> dict:
+        """JSON-ready dict including the original ``text``."""
+        return {
+            "text": text,
+            "category": self.category,
+            "urgent": self.urgent,
+            "keywords": list(self.keywords),
+            "location": self.location.as_dict() or None,
+            "confidence": round(self.confidence, 3),
+        }
+
+
+# --------------------------------------------------------------------------- jieba
+_JIEBA_LOCK = threading.Lock()
+_TOKENIZERS: dict[str, object] = {}
+
+
+def _tokenizer(userdict: Path):
+    """A private ``jieba.Tokenizer`` with the user dictionary, built once per process."""
+    key = str(userdict)
+    tok = _TOKENIZERS.get(key)
+    if tok is not None:
+        return tok
+    with _JIEBA_LOCK:
+        tok = _TOKENIZERS.get(key)
+        if tok is None:
+            import logging
+
+            import jieba
+
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            tok.initialize()
+            tok.load_userdict(str(userdict))
+            _TOKENIZERS[key] = tok
+    return tok
+
+
+# --------------------------------------------------------------------------- matcher
+@dataclass(slots=True)
+class _Compiled:
+    """Rules compiled for fast substring matching."""
+
+    literals: frozenset[str]
+    lengths: dict[str, tuple[int, ...]]  # first character -> literal lengths, longest first
+    by_literal: dict[str, tuple[int, ...]]  # literal -> indices of rules using it
+    rules: list[Rule]
+    exclusions: dict[str, tuple[tuple[tuple[str, ...], ...], ...]]
+    synonyms: list[tuple[str, str]]
+    settings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, rs: RuleSet) -> "_Compiled":
+        by_literal: dict[str, list[int]] = defaultdict(list)
+        literals: set[str] = set()
+        for idx, rule in enumerate(rs.rules):
+            for group in rule.groups:
+                for alt in group:
+                    literals.add(alt)
+                    if idx not in by_literal[alt]:
+                        by_literal[alt].append(idx)
+        exclusions = {section: tuple(entries) for section, entries in rs.exclusions.items()}
+        for entries in exclusions.values():
+            for groups in entries:
+                for group in groups:
+                    literals.update(group)
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for lit in literals:
+            lengths[lit[0]].add(len(lit))
+        return cls(
+            literals=frozenset(literals),
+            lengths={ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()},
+            by_literal={lit: tuple(ids) for lit, ids in by_literal.items()},
+            rules=list(rs.rules),
+            exclusions=exclusions,
+            synonyms=list(rs.synonyms),
+            settings=dict(rs.settings),
+        )
+
+    def find(self, text: str) -> set[str]:
+        """All rule literals occurring in ``text``."""
+        found: set[str] = set()
+        lengths, literals = self.lengths, self.literals
+        for i, ch in enumerate(text):
+            lens = lengths.get(ch)
+            if lens is None:
+                continue
+            for n in lens:
+                sub = text[i : i + n]
+                if sub in literals:
+                    found.add(sub)
+        return found
+
+
+# --------------------------------------------------------------------------- classifier
+class Classifier:
+    """Classify grid-group messages with the rules of a rules file."""
+
+    def __init__(self, rules: RuleSet, userdict_path: Path = DEFAULT_USERDICT) -> None:
+        self._rules = rules
+        self._c = _Compiled.build(rules)
+        self._userdict = Path(userdict_path)
+        s = self._c.settings
+        self._request_min = s["request_min"]
+        self._other_min = s["other_min"]
+        self._precedence_min = s["precedence_min"]
+        self._urgent_min = s["urgent_min"]
+        self._none_factor = s["none_factor"]
+        self._scale = s["confidence_scale"]
+
+    @classmethod
+    def from_files(
+        cls, rules_path: Path | None = None, userdict_path: Path | None = None
+    ) -> "Classifier":
+        """Load and validate the rules and the jieba user dictionary (shipped ones by default)."""
+        rules_path = Path(rules_path) if rules_path is not None else DEFAULT_RULES
+        userdict_path = Path(userdict_path) if userdict_path is not None else DEFAULT_USERDICT
+        check_userdict(userdict_path)
+        self = cls(load_rules(rules_path), userdict_path)
+        _tokenizer(userdict_path)  # jieba is loaded once per process, at start-up
+        return self
+
+    @property
+    def rules(self) -> RuleSet:
+        """The parsed rules (read-only use)."""
+        return self._rules
+
+    # ----------------------------------------------------------------- helpers
+    def normalise(self, text: str) -> str:
+        """Compact normalised text with synonyms and typos rewritten."""
+        compact = clean(text).replace(" ", "")
+        for variant, canonical in self._c.synonyms:
+            if variant in compact:
+                compact = compact.replace(variant, canonical)
+        return compact
+
+    def tokenize(self, text: str) -> list[str]:
+        """jieba tokens (with the domain user dictionary) of the normalised text."""
+        tok = _tokenizer(self._userdict)
+        return [w for w in tok.lcut(clean(text), HMM=False) if w.strip()]
+
+    def extract_location(self, text: str) -> Location:
+        """Building / unit / room / place / gate mentioned in ``text``."""
+        return extract_location(text)
+
+    def scores(self, text: str) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
+        """Per-section scores and the matched rules (weight, label) of ``text``."""
+        compact = self.normalise(text)
+        found = self._c.find(compact)
+        scores: dict[str, float] = defaultdict(float)
+        hits: dict[str, list[tuple[float, str]]] = defaultdict(list)
+        if not found:
+            return scores, hits
+        rules = self._c.rules
+        seen: set[int] = set()
+        for lit in found:
+            for idx in self._c.by_literal.get(lit, ()):
+                if idx in seen:
+                    continue
+                seen.add(idx)
+                rule = rules[idx]
+                matched = []
+                for group in rule.groups:
+                    alt = next((a for a in group if a in found), None)
+                    if alt is None:
+                        break
+                    matched.append(alt)
+                else:
+                    scores[rule.section] += rule.weight
+                    hits[rule.section].append((rule.weight, "+".join(matched)))
+        for section, entries in self._c.exclusions.items():
+            if section in scores and any(
+                all(any(alt in found for alt in group) for group in groups) for groups in entries
+            ):
+                scores[section] = 0.0
+                hits[section] = []
+        return scores, hits
+
+    # ----------------------------------------------------------------- main entry
+    def classify(self, text: str) -> Classification:
+        """Classify one message."""
+        location = extract_location(text)
+        scores, hits = self.scores(text)
+        if not scores and not self.normalise(text):
+            return Classification("none", False, (), location, 0.95)
+        none = scores.get("none", 0.0) * self._none_factor
+        request = scores.get("request", 0.0)
+        if has_question(text):
+            request += 0.5
+        ranked = sorted(
+            ((scores.get(c, 0.0), c) for c in _TICKET_CATEGORIES if c != "other"),
+            reverse=True,
+        )
+        best_score, best = ranked[0]
+        second_score = ranked[1][0]
+        other_score = scores.get("other", 0.0)
+
+        def _none(conf: float) -> Classification:
+            kw = tuple(label for _, label in sorted(hits.get("none", []), reverse=True))
+            return Classification("none", False, kw, location, conf)
+
+        evidence = best_score + request
+        if none > 0 and none >= evidence:
+            margin = (none - evidence) / (none + evidence + 1e-9)
+            return _none(_squash(0.5 + 0.5 * margin, none, self._scale))
+        if best_score == 0 or evidence < self._request_min:
+            if other_score + request >= self._other_min and other_score + request > none:
+                category, top = "other", other_score + request
+                conf = 0.3 + 0.4 * (1 - math.exp(-(top - self._other_min) / self._scale))
+                conf = min(conf, 0.5 + 0.1 * other_score)
+                return self._ticket("other", text, hits, location, conf, scores)
+            # weak or no evidence at all: chatter
+            weak = best_score + request + other_score
+            conf = 0.85 - 0.15 * weak - (0.1 if len(text) > 40 else 0.0)
+            return _none(max(0.3, min(0.9, conf)))
+        category = best
+        for prio in PRECEDENCE:
+            if prio != best and scores.get(prio, 0.0) >= self._precedence_min:
+                category = prio
+                break
+        top = scores[category]
+        rivals = [s for s, c in ranked if c != category]
+        rival = max(rivals[0] if rivals else 0.0, none)
+        if category != best:
+            rival = max(second_score, 0.0) if best_score == top else best_score * 0.5
+        margin = max(0.0, (top - rival) / (top + 1e-9))
+        strength = 1 - math.exp(-(top + 0.5 * request) / self._scale)
+        conf = strength * (0.45 + 0.55 * margin)
+        conf = 0.2 + 0.8 * conf
+        return self._ticket(category, text, hits, location, conf, scores)
+
+    def _ticket(
+        self,
+        category: str,
+        text: str,
+        hits: dict[str, list[tuple[float, str]]],
+        location: Location,
+        confidence: float,
+        scores: dict[str, float],
+    ) -> Classification:
+        urgent = scores.get("urgent", 0.0) >= self._urgent_min
+        labels = sorted(hits.get(category, []), reverse=True)
+        if urgent:
+            labels += sorted(hits.get("urgent", []), reverse=True)
+        keywords = tuple(dict.fromkeys(label for _, label in labels))
+        return Classification(category, urgent, keywords, location, max(0.0, min(1.0, confidence)))
+
+
+def _squash(base: float, score: float, scale: float) -> float:
+    """Confidence for `none` from a base (margin) and the absolute evidence."""
+    return max(0.0, min(1.0, 0.35 + 0.6 * base * (1 - math.exp(-score / scale)) + 0.05))
+
+
+_CACHE: dict[tuple[str, str], Classifier] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def load_classifier(
+    rules_path: Path | None = None, userdict_path: Path | None = None
+) -> Classifier:
+    """Process-wide cached :meth:`Classifier.from_files`."""
+    key = (str(rules_path or DEFAULT_RULES), str(userdict_path or DEFAULT_USERDICT))
+    with _CACHE_LOCK:
+        clf = _CACHE.get(key)
+        if clf is None:
+            clf = Classifier.from_files(rules_path, userdict_path)
+            _CACHE[key] = clf
+    return clf
