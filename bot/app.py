@@ -1,0 +1,124 @@
+"""The aiohttp application: one route per channel, the pipeline behind them, lifetimes in ``cleanup_ctx``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy import Engine
+
+from bot.channels.base import Adapter
+from bot.channels.bridge import BridgeAdapter
+from bot.channels.wecom_aibot import WecomAibotAdapter
+from bot.channels.wecom_app import WecomAppAdapter
+from bot.config import Config
+from bot.orgsync import sync_org
+from bot.pipeline import Pipeline, StoreUnavailable
+from handlers.context import Services
+from handlers.errors import GridbotError
+from handlers.messages import Reply
+from nlp import Classifier, load_classifier
+from storage.db import make_engine, session_factory
+from storage.migrate import upgrade
+from storage.types import utcnow
+
+log = logging.getLogger("gridbot.http")
+
+CONFIG = web.AppKey("config", Config)
+ENGINE = web.AppKey("engine", Engine)
+PIPELINE = web.AppKey("pipeline", Pipeline)
+
+
+def build_adapters(config: Config) -> list[Adapter]:
+    w = config.wecom
+    return [
+        WecomAppAdapter(token=w.token, encoding_aes_key=w.encoding_aes_key, corp_id=w.corp_id,
+                        replay_window=w.replay_window_seconds),
+        WecomAibotAdapter(token=w.aibot.token, encoding_aes_key=w.aibot.encoding_aes_key,
+                          replay_window=w.replay_window_seconds),
+        BridgeAdapter(config.bridge.secret),
+    ]
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler):
+    """Map the one exception hierarchy to HTTP statuses in one place; every refusal is logged with its reason."""
+    try:
+        return await handler(request)
+    except GridbotError as e:
+        log.warning("request.refused path=%s status=%d kind=%s reason=%s remote=%s",
+                    request.path, e.status, type(e).__name__, e.reason, request.remote)
+        return web.json_response({"error": type(e).__name__, "reason": e.reason}, status=e.status)
+    except web.HTTPRequestEntityTooLarge as e:
+        log.warning("request.refused path=%s status=413 reason=body over %s bytes remote=%s",
+                    request.path, request.app._client_max_size, request.remote)
+        raise e
+    except StoreUnavailable as e:
+        log.error("request.unavailable path=%s reason=%s", request.path, e)
+        return web.json_response({"error": "StoreUnavailable"}, status=503)
+
+
+def _view(adapter: Adapter):
+    async def post(request: web.Request) -> web.Response:
+        body = await request.read()  # client_max_size turns an oversize body into 413 here
+        msg, state = await adapter.receive(request, body)
+        if msg is None:
+            return adapter.respond(_SILENT, state)
+        reply = await request.app[PIPELINE].submit(msg)
+        return adapter.respond(reply, state)
+
+    return post
+
+
+_SILENT = Reply.silent()
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"ok": True})
+
+
+def create_app(
+    config: Config,
+    *,
+    engine: Engine | None = None,
+    classifier: Classifier | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> web.Application:
+    """Build the app; nothing starts until it runs (tests pass their own engine and clock)."""
+    app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[errors_middleware])
+    app[CONFIG] = config
+
+    async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
+        own = engine is None
+        eng = engine or make_engine(config.storage.url)
+        if config.storage.auto_migrate:
+            upgrade(eng)
+        with session_factory(eng)() as s:
+            sync_org(s, config.org)
+            s.commit()
+        app[ENGINE] = eng
+        yield
+        if own:
+            eng.dispose()
+
+    async def pipeline_ctx(app: web.Application) -> AsyncIterator[None]:
+        nlp = config.nlp
+        services = Services(
+            rules=config.ticket_rules(),
+            classifier=classifier or load_classifier(nlp.rules, nlp.userdict),
+            clock=clock,
+        )
+        pipeline = Pipeline(app[ENGINE], services)
+        await pipeline.start()
+        app[PIPELINE] = pipeline
+        yield
+        await pipeline.stop()
+
+    app.cleanup_ctx.extend([storage_ctx, pipeline_ctx])
+    for adapter in build_adapters(config):
+        app.router.add_post(adapter.path, _view(adapter))
+        app.router.add_get(adapter.path, adapter.verify_url)
+    app.router.add_get("/healthz", healthz)
+    return app

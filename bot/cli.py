@@ -1,0 +1,247 @@
+"""The ``gridbot`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+
+log = logging.getLogger("gridbot")
+
+def _engine(config: Config):
+    from storage.db import make_engine
+
+    return make_engine(config.storage.url)
+
+
+def _session(config: Config):
+    from storage.db import session_factory
+
+    return session_factory(_engine(config))()
+
+
+# --- serve / db ----------------------------------------------------------------------------------------------
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    web.run_app(create_app(config), host=host, port=port, print=lambda s: log.info("%s", s.strip()))
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace, config: Config) -> int:
+    from storage.migrate import current, upgrade
+
+    engine = _engine(config)
+    upgrade(engine, args.revision)
+    print(f"schema at revision {current(engine)}")
+    return 0
+
+
+# --- classifier ----------------------------------------------------------------------------------------------
+
+
+def _classifier(config: Config):
+    from nlp import load_classifier
+
+    return load_classifier(config.nlp.rules, config.nlp.userdict)
+
+
+def cmd_classify(args: argparse.Namespace, config: Config) -> int:
+    clf = _classifier(config)
+    out = sys.stdout
+    for line in sys.stdin:
+        text = line.rstrip("\r\n")
+        if not text.strip():
+            continue
+        out.write(json.dumps(clf.classify(text).as_dict(text), ensure_ascii=False) + "\n")
+    out.flush()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, config: Config) -> int:
+    from nlp.evaluate import evaluate
+
+    records = []
+    with open(args.file, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError as e:
+                    print(f"{args.file}:{n}: not JSON: {e}", file=sys.stderr)
+                    return 2
+    report = evaluate(records, _classifier(config))
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) if args.json else report.format())
+    return 0
+
+
+def cmd_rules_suggest(args: argparse.Namespace, config: Config) -> int:
+    from sqlmodel import select
+
+    from nlp.suggest import suggest
+    from storage.models import Correction
+
+    with _session(config) as s:
+        rows = [(c.text, c.old_category, c.new_category) for c in s.exec(select(Correction)).all()]
+    suggestions = suggest(rows, _classifier(config), min_support=args.min_support)
+    if not suggestions:
+        print(f"没有可建议的新关键词（共 {len(rows)} 条人工改类记录）。")
+        return 0
+    print(f"# 根据 {len(rows)} 条人工改类记录建议补充的关键词；确认后手工加入规则文件，不会自动生效。")
+    for sug in suggestions:
+        print(sug.rule_line())
+        for ex in sug.examples[:2]:
+            print(f"#   例：{ex}")
+    return 0
+
+
+# --- tickets -------------------------------------------------------------------------------------------------
+
+
+def _ticket_dict(t) -> dict:
+    return {
+        "number": t.id, "category": t.category, "urgent": t.urgent, "status": t.status, "grid": t.grid_id,
+        "level": t.level, "assignee": t.assignee, "department": t.department, "reporter": t.reporter_id,
+        "text": t.text, "location": t.location, "duplicate_of": t.duplicate_of, "rating": t.rating,
+        "created_at": t.created_at.isoformat(), "due_at": t.due_at.isoformat(),
+        "updated_at": t.updated_at.isoformat(),
+        "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
+    }
+
+
+def cmd_tickets_list(args: argparse.Namespace, config: Config) -> int:
+    from handlers.texts import CATEGORY_NAMES, STATUS_NAMES, when
+    from storage.tickets import list_tickets
+
+    with _session(config) as s:
+        rows = list_tickets(s, status=args.status, grid_id=args.grid, limit=args.limit)
+    if args.json:
+        print(json.dumps([_ticket_dict(t) for t in rows], ensure_ascii=False, indent=2))
+        return 0
+    for t in rows:
+        flag = "紧急 " if t.urgent else ""
+        print(f"#{t.id:<5} {flag}{CATEGORY_NAMES.get(t.category, t.category):<8} "
+              f"{STATUS_NAMES.get(t.status, t.status):<8} {t.grid_id:<14} {when(t.created_at)}  {t.text[:30]}")
+    if not rows:
+        print("没有工单。")
+    return 0
+
+
+def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
+    from handlers.texts import CATEGORY_NAMES, STATUS_NAMES, when
+    from storage.models import Ticket
+    from storage.tickets import events
+
+    with _session(config) as s:
+        t = s.get(Ticket, args.number)
+        if t is None:
+            print(f"没有工单 #{args.number}", file=sys.stderr)
+            return 1
+        evs = events(s, t.id)
+    if args.json:
+        d = _ticket_dict(t)
+        d["events"] = [
+            {"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "old_status": e.old_status,
+             "new_status": e.new_status, "text": e.text, "public": e.public}
+            for e in evs
+        ]
+        print(json.dumps(d, ensure_ascii=False, indent=2))
+        return 0
+    print(f"工单 #{t.id}  {CATEGORY_NAMES.get(t.category, t.category)}  {STATUS_NAMES.get(t.status, t.status)}"
+          f"{'  紧急' if t.urgent else ''}")
+    print(f"网格：{t.grid_id}  承办：{t.assignee or '-'}  时限：{when(t.due_at)}")
+    print(f"内容：{t.text}")
+    for e in evs:
+        change = f"{e.old_status or ''}→{e.new_status}" if e.old_status != e.new_status else ""
+        print(f"  {when(e.at)}  {e.actor:<12} {e.kind:<12} {change:<24} {e.text or ''}")
+    return 0
+
+
+# --- parser --------------------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="gridbot", description="网格通 gridbot")
+    p.add_argument("--config", default=None,
+                   help="configuration file (default: config.toml, else config.example.toml)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="run the web server")
+    s.add_argument("--host")
+    s.add_argument("--port", type=int)
+    s.set_defaults(func=cmd_serve)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    up = db.add_parser("upgrade", help="migrate the schema to the newest revision")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    sub.add_parser("classify", help="classify messages: one per line on stdin, JSON lines out").set_defaults(
+        func=cmd_classify)
+    e = sub.add_parser("eval", help="evaluate the classifier on a labelled JSONL file")
+    e.add_argument("file")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval)
+
+    rules = sub.add_parser("rules", help="classifier rules").add_subparsers(dest="rules_command", required=True)
+    sg = rules.add_parser("suggest", help="propose keywords mined from people's recategorisations")
+    sg.add_argument("--min-support", type=int, default=2)
+    sg.set_defaults(func=cmd_rules_suggest)
+
+    t = sub.add_parser("tickets", help="tickets").add_subparsers(dest="tickets_command", required=True)
+    tl = t.add_parser("list", help="list tickets, newest first")
+    tl.add_argument("--json", action="store_true")
+    tl.add_argument("--status")
+    tl.add_argument("--grid")
+    tl.add_argument("--limit", type=int, default=200)
+    tl.set_defaults(func=cmd_tickets_list)
+    ts = t.add_parser("show", help="one ticket with its history")
+    ts.add_argument("number", type=lambda v: int(v.lstrip("#＃")))
+    ts.add_argument("--json", action="store_true")
+    ts.set_defaults(func=cmd_tickets_show)
+
+    for name in EXTENSION_MODULES:
+        importlib.import_module(name).register(sub)
+    return p
+
+
+# Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
+EXTENSION_MODULES: tuple[str, ...] = ()
+
+
+def _default_config() -> Path:
+    for name in ("config.toml", "config.example.toml"):
+        if Path(name).exists():
+            return Path(name)
+    return Path("config.toml")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        config = load_config(args.config or _default_config())
+    except ConfigError as e:
+        print(f"gridbot: configuration error:\n{e}", file=sys.stderr)
+        return 2
+    return args.func(args, config)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

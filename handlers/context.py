@@ -1,0 +1,49 @@
+"""What a handler gets: the open transaction, the rules, the classifier and who is speaking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session
+
+from handlers.messages import InboundMessage
+from handlers.settings import TicketRules
+from nlp import Classifier
+from storage.models import Grid, Inbound, Member
+from storage.types import utcnow
+
+
+@dataclass(slots=True)
+class Services:
+    """Long-lived, per process."""
+
+    rules: TicketRules
+    classifier: Classifier
+    clock: Callable[[], datetime] = utcnow
+
+
+@dataclass(slots=True)
+class Context:
+    """One message being handled, inside one transaction."""
+
+    session: Session
+    services: Services
+    msg: InboundMessage
+    inbound: Inbound
+    member: Member | None
+    grid: Grid | None
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def rules(self) -> TicketRules:
+        return self.services.rules
+
+    @property
+    def actor(self) -> str:
+        return self.msg.sender_id
+
+    @property
+    def role(self) -> str:
+        return self.member.role if self.member else "resident"

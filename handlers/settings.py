@@ -1,0 +1,24 @@
+"""What the ticket rules need from configuration, independent of how the file is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRules:
+    deadlines: dict[str, timedelta] = field(default_factory=dict)
+    default_deadline: timedelta = timedelta(hours=72)
+    urgent_deadline: timedelta = timedelta(hours=2)
+    duplicate_window: timedelta = timedelta(days=7)
+    confidence_threshold: float = 0.5
+    clarify_ttl: timedelta = timedelta(minutes=30)
+
+    def deadline(self, category: str, urgent: bool) -> timedelta:
+        if urgent:
+            return self.urgent_deadline
+        return self.deadlines.get(category, self.default_deadline)

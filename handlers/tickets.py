@@ -1,0 +1,103 @@
+"""Opening tickets: from a classified message to a tracked ticket, or a "+1" on an open one."""
+
+from __future__ import annotations
+
+from nlp import Classification
+from sqlmodel import Session
+
+from handlers import notify, texts
+from handlers.context import Context
+from handlers.messages import Reply
+from storage import org
+from storage.models import Grid, Ticket, TicketEvent
+from storage.tickets import follow, open_duplicate
+
+
+def record(
+    session: Session,
+    ticket: Ticket,
+    kind: str,
+    actor: str,
+    *,
+    text: str | None = None,
+    old_status: str | None = None,
+    public: bool = True,
+) -> TicketEvent:
+    ev = TicketEvent(
+        ticket_id=ticket.id, actor=actor, kind=kind, old_status=old_status, new_status=ticket.status,
+        text=text, public=public,
+    )
+    session.add(ev)
+    return ev
+
+
+def place_text(c: Classification) -> str:
+    loc = c.location
+    parts = []
+    if loc.place:
+        parts.append(loc.place)
+    if loc.building is not None:
+        parts.append(f"{loc.building}号楼")
+    if loc.unit is not None:
+        parts.append(f"{loc.unit}单元")
+    if loc.room:
+        parts.append(f"{loc.room}室")
+    if loc.gate and loc.gate not in parts:
+        parts.append(loc.gate)
+    return "".join(parts)
+
+
+def handler_of(session: Session, grid: Grid) -> tuple[str | None, str]:
+    """The grid worker who is responsible for a new ticket, and how the reply names them."""
+    workers = org.staff_of_grid(session, grid.id, "grid_worker")
+    if workers:
+        return workers[0].userid, f"网格员 {workers[0].name}"
+    return None, "网格员"
+
+
+def open_or_join(ctx: Context, grid: Grid, c: Classification, text: str) -> Reply:
+    s, msg = ctx.session, ctx.msg
+    since = ctx.now - ctx.rules.duplicate_window
+    dup = open_duplicate(s, grid.id, c.category, c.location.key(), since)
+    if dup is not None:
+        added = follow(s, dup.id, msg.sender_id, msg.channel, msg.chat_id)
+        if added:
+            record(s, dup, "plus_one", msg.sender_id, text=text, old_status=dup.status, public=False)
+        return Reply(texts.joined_duplicate(number=dup.id, category=dup.category, status=dup.status, added=added),
+                     dup.id)
+
+    assignee, handler_name = handler_of(s, grid)
+    ticket = Ticket(
+        grid_id=grid.id,
+        category=c.category,
+        urgent=c.urgent,
+        text=text,
+        location=c.location.key(),
+        keywords=list(c.keywords),
+        confidence=round(c.confidence, 3),
+        reporter_id=msg.sender_id,
+        reporter_name=msg.sender_name,
+        channel=msg.channel,
+        chat_id=msg.chat_id,
+        assignee=assignee,
+        due_at=ctx.now + ctx.rules.deadline(c.category, c.urgent),
+        created_at=ctx.now,
+        updated_at=ctx.now,
+    )
+    s.add(ticket)
+    s.flush()  # the number is the reply's first word
+    follow(s, ticket.id, msg.sender_id, msg.channel, msg.chat_id)
+    record(s, ticket, "opened", msg.sender_id, text=text)
+    place = place_text(c)
+    if assignee:
+        head = "【紧急】" if c.urgent else ""
+        notify.to_member(
+            s, assignee,
+            f"{head}新工单 #{ticket.id}（{texts.CATEGORY_NAMES[c.category]}）：{text}\n"
+            f"办理时限：{texts.when(ticket.due_at)} 前。接单请发「接单 {ticket.id}」。",
+        )
+    reply = texts.ticket_opened(
+        number=ticket.id, category=c.category, urgent=c.urgent, handler=handler_name,
+        grid=org.describe(s, grid), due=ticket.due_at, place=place,
+    )
+    return Reply(reply, ticket.id)

@@ -1,0 +1,19 @@
+"""Alembic environment: the engine is handed in by ``storage.migrate`` (no alembic.ini, no URL in files)."""
+
+from alembic import context
+
+import storage.models  # noqa: F401  (registers the tables on the metadata)
+from sqlmodel import SQLModel
+
+engine = context.config.attributes["engine"]
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,232 @@
+"""Tables. The schema itself is owned by the Alembic migrations in ``storage/migrations``.
+
+Every timestamp is aware UTC (``UTCDateTime``); every table a handler writes to is append-friendly so that
+several gridbot processes can share one PostgreSQL database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+# --- organisation -------------------------------------------------------------------------------------------
+
+
+class Street(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+
+
+class Community(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    street_id: str = Field(foreign_key="street.id", max_length=64, index=True)
+
+
+class Grid(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=100)
+    community_id: str = Field(foreign_key="community.id", max_length=64, index=True)
+    robot_key: str | None = Field(default=None, max_length=200)  # group robot webhook key
+    appchat_id: str | None = Field(default=None, max_length=100)  # WeCom app group chat id
+
+
+class GridChat(SQLModel, table=True):
+    """A group chat bound to a grid: from config or bound later by an admin in chat."""
+
+    __tablename__ = "grid_chat"
+    chat_id: str = Field(primary_key=True, max_length=200)
+    grid_id: str = Field(foreign_key="grid.id", max_length=64, index=True)
+
+
+class Member(SQLModel, table=True):
+    userid: str = Field(primary_key=True, max_length=100)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=20)  # resident | grid_worker | mediator | department | secretary | admin
+    grid_id: str | None = Field(default=None, foreign_key="grid.id", max_length=64, index=True)
+    community_id: str | None = Field(default=None, foreign_key="community.id", max_length=64)
+    street_id: str | None = Field(default=None, foreign_key="street.id", max_length=64)
+    department: str | None = Field(default=None, max_length=100)
+    phone: str | None = Field(default=None, max_length=30)
+
+
+class MemberGrid(SQLModel, table=True):
+    """Extra grids a grid worker or mediator serves beyond ``Member.grid_id``."""
+
+    __tablename__ = "member_grid"
+    userid: str = Field(foreign_key="member.userid", primary_key=True, max_length=100)
+    grid_id: str = Field(foreign_key="grid.id", primary_key=True, max_length=64)
+
+
+# --- messages and tickets -----------------------------------------------------------------------------------
+
+
+class Inbound(SQLModel, table=True):
+    """Every accepted message, stored exactly once per (channel, msg_id), with the reply it got."""
+
+    __table_args__ = (UniqueConstraint("channel", "msg_id", name="uq_inbound_channel_msg"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    msg_id: str = Field(max_length=128)
+    chat_id: str | None = Field(default=None, max_length=200, index=True)
+    sender_id: str = Field(max_length=100)
+    sender_name: str | None = Field(default=None, max_length=100)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    sent_at: datetime = Field(sa_column=_ts())
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    grid_id: str | None = Field(default=None, max_length=64)
+    ticket_id: int | None = Field(default=None)
+    reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (Index("ix_ticket_grid_status", "grid_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)  # the short number residents see: #12
+    grid_id: str = Field(foreign_key="grid.id", max_length=64)
+    category: str = Field(max_length=20, index=True)
+    urgent: bool = False
+    status: str = Field(default="open", max_length=20)
+    level: str = Field(default="grid", max_length=20)  # grid | community | street: who holds it now
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    location: str = Field(default="", max_length=200)  # normalised location key, for duplicate detection
+    keywords: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    confidence: float = 1.0
+    reporter_id: str = Field(max_length=100, index=True)
+    reporter_name: str | None = Field(default=None, max_length=100)
+    channel: str = Field(max_length=20)  # where the reporter is reached for progress
+    chat_id: str | None = Field(default=None, max_length=200)
+    assignee: str | None = Field(default=None, max_length=100)
+    department: str | None = Field(default=None, max_length=100)
+    duplicate_of: int | None = Field(default=None)
+    rating: str | None = Field(default=None, max_length=20)
+    version: int = 1  # optimistic concurrency: every update bumps it
+    due_at: datetime = Field(sa_column=_ts())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    resolved_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class TicketEvent(SQLModel, table=True):
+    """Append-only history of a ticket: never updated, never deleted."""
+
+    __tablename__ = "ticket_event"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    actor: str = Field(max_length=100)
+    kind: str = Field(max_length=30)  # opened, accepted, progress, transferred, escalated, ...
+    old_status: str | None = Field(default=None, max_length=20)
+    new_status: str | None = Field(default=None, max_length=20)
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    public: bool = True  # whether the reporter should see it
+
+
+class TicketFollower(SQLModel, table=True):
+    """Residents who follow a ticket: the reporter, "+1" duplicates and merged tickets' reporters."""
+
+    __tablename__ = "ticket_follower"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    userid: str = Field(primary_key=True, max_length=100)
+    channel: str = Field(max_length=20)
+    chat_id: str | None = Field(default=None, max_length=200)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Correction(SQLModel, table=True):
+    """A person's recategorisation: training material for ``gridbot rules suggest``."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    old_category: str = Field(max_length=20)
+    new_category: str = Field(max_length=20)
+    actor: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Clarification(SQLModel, table=True):
+    """A low-confidence message the bot asked about; the sender's next answer completes it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str | None = Field(default=None, max_length=200)
+    sender_id: str = Field(max_length=100, index=True)
+    inbound_id: int = Field(foreign_key="inbound.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    guess: str = Field(max_length=20)
+    asked_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    expires_at: datetime = Field(sa_column=_ts())
+    done: bool = False
+
+
+class Notice(SQLModel, table=True):
+    """One-off notices already given (e.g. "how to be bound to a grid"), so a group is never spammed."""
+
+    __table_args__ = (UniqueConstraint("kind", "chat_id", "sender_id", name="uq_notice"),)
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=30)
+    chat_id: str = Field(default="", max_length=200)
+    sender_id: str = Field(default="", max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+# --- pushes ---------------------------------------------------------------------------------------------------
+
+
+class Outbox(SQLModel, table=True):
+    """A message to send, written in the same transaction as the change that caused it."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    target_kind: str = Field(max_length=20)  # user | appchat | robot | bridge
+    target: str = Field(max_length=200)  # userid, chat id or robot key
+    msgtype: str = Field(default="text", max_length=20)  # text | markdown | image
+    body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    dedup_key: str | None = Field(default=None, max_length=200, unique=True)
+    status: str = Field(default="pending", max_length=20)  # pending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Announcement(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    targets: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    cron: str | None = Field(default=None, max_length=100)
+    status: str = Field(default="scheduled", max_length=20)  # scheduled | sent | cancelled
+    created_by: str = Field(default="cli", max_length=100)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ListEntry(SQLModel, table=True):
+    """The micro-grid's three lists: needs (需求清单), resources (资源清单), services (服务清单)."""
+
+    __tablename__ = "list_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    grid_id: str = Field(foreign_key="grid.id", max_length=64, index=True)
+    kind: str = Field(max_length=20)  # need | resource | service
+    name: str = Field(max_length=200)
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    contact: str | None = Field(default=None, max_length=100)
+
+
+class Lease(SQLModel, table=True):
+    """A named lease held by one process at a time (e.g. who runs the scheduler)."""
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=_ts())
