@@ -80,14 +80,14 @@ async def test_a_retry_never_opens_a_second_ticket_and_gets_the_same_answer(grou
 
 
 async def test_concurrent_retries_of_one_message_are_handled_once(group, engine):
-    results = await asyncio.gather(*(group.say("12号楼楼顶漏水 家里墙都湿了", msg_id="same") for _ in range(5)))
+    results = await asyncio.gather(*(group.say("12号楼门口的充电桩坏了 充不上电", msg_id="same") for _ in range(5)))
     assert len({r.ticket for r in results}) == 1
     assert len({r.reply for r in results}) == 1
     assert count(engine, Ticket) == 1 and count(engine, Inbound) == 1
 
 
 async def test_urgent_request_says_so_and_has_the_short_deadline(group, engine):
-    said = await group.say("7号楼2单元有煤气味 很冲 快来人看看")
+    said = await group.say("7号楼2单元楼道里着火了 冒黑烟")
     assert said.ticket is not None
     assert "【紧急】" in said.reply
     with Session(engine) as s:
