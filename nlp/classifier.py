@@ -160,6 +160,7 @@ class Classifier:
         self._urgent_min = s["urgent_min"]
         self._none_factor = s["none_factor"]
         self._scale = s["confidence_scale"]
+        self._topic_weight = s["topic_weight"]
 
     @classmethod
     def from_files(
@@ -253,7 +254,7 @@ class Classifier:
             return Classification("none", False, kw, location, conf)
 
         evidence = best_score + request
-        if none > 0 and none >= evidence:
+        if none > 0 and none >= request + self._topic_weight * best_score:
             margin = (none - evidence) / (none + evidence + 1e-9)
             return _none(_squash(0.5 + 0.5 * margin, none, self._scale))
         if best_score == 0 or evidence < self._request_min:

@@ -54,7 +54,8 @@ SETTINGS: dict[str, tuple[float, float, float]] = {
     "other_min": (2.0, 0.0, 20.0),  # request score needed for `other` without any category
     "precedence_min": (4.0, 0.0, 50.0),  # safety/dispute score that overrides a higher score
     "urgent_min": (3.0, 0.0, 50.0),  # urgent-trigger score that makes a ticket urgent
-    "none_factor": (1.0, 0.1, 10.0),  # none wins when none*factor >= category + request
+    "none_factor": (1.0, 0.1, 10.0),  # none wins when none*factor >= request + topic_weight*category
+    "topic_weight": (0.5, 0.0, 5.0),
     "confidence_scale": (4.0, 0.5, 50.0),  # score at which confidence reaches ~63 %
 }
 
