@@ -65,6 +65,7 @@ class WecomConfig(_Section):
 
 class BridgeConfig(_Section):
     secret: str = ""
+    outbound_url: str | None = None  # where pushes to bridged chats are POSTed (signed); None: they go dead
 
 
 class NlpConfig(_Section):
@@ -154,6 +155,110 @@ class OrgConfig(_Section):
         return self
 
 
+# --- pushes: outbox, scheduler, digests, reminders, recurring events ------------------------------------------
+
+_HHMM = r"^([01]?\d|2[0-3]):[0-5]\d$"
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _check_cron(v: str | None) -> str | None:
+    if v is None:
+        return v
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(v)
+    except ValueError as e:
+        raise ValueError(f"not a crontab expression 'm h dom mon dow': {e}") from None
+    return v
+
+
+def _check_target(v: str) -> str:
+    kind, _, ident = v.partition(":")
+    if kind not in ("grid", "community", "street", "role", "user") or not ident:
+        raise ValueError(f"{v!r}: expected grid:ID, community:ID, street:ID, role:ROLE or user:USERID")
+    return v
+
+
+class OutboxConfig(_Section):
+    poll_seconds: Annotated[float, Field(gt=0)] = 2.0
+    batch: Annotated[int, Field(ge=1, le=1000)] = 50
+    max_attempts: Annotated[int, Field(ge=0)] = 0  # 0: retry transient failures until sent
+    backoff_base_seconds: Annotated[float, Field(gt=0)] = 5.0
+    backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
+    claim_seconds: Annotated[float, Field(ge=30)] = 120.0  # a claimed row is hidden from other workers so long
+    robot_per_minute: Annotated[int, Field(ge=1, le=20)] = 20
+    request_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0
+
+
+class SchedulerConfig(_Section):
+    enabled: bool = True
+    misfire_grace_seconds: Annotated[int, Field(ge=1)] = 3600
+    lease_seconds: Annotated[float, Field(ge=1)] = 30.0
+    sync_seconds: Annotated[float, Field(ge=1)] = 30.0  # how often announcements are turned into jobs
+
+
+class DigestConfig(_Section):
+    daily: Annotated[str, Field(pattern=_HHMM)] | None = "18:00"
+    weekly_day: Weekday = "fri"
+    weekly: Annotated[str, Field(pattern=_HHMM)] | None = "17:00"
+    scopes: list[str] = []  # "grid:ID" | "community:ID" | "street:ID"; empty: every community and street
+    to_secretaries: bool = True  # secretaries of the scope get it as a direct message
+    to_groups: bool = False  # a grid scope's own group gets it too
+    chart: bool = True  # weekly digest: a PNG bar chart of the week by category
+    chart_font: str | None = None  # a TTF/OTF with Chinese glyphs; None: look for a system one
+    oldest: Annotated[int, Field(ge=0, le=20)] = 3
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, v: list[str]) -> list[str]:
+        for s in v:
+            if s.partition(":")[0] not in ("grid", "community", "street") or not s.partition(":")[2]:
+                raise ValueError(f"{s!r}: expected grid:ID, community:ID or street:ID")
+        return v
+
+
+class RemindersConfig(_Section):
+    enabled: bool = True
+    check_minutes: Annotated[float, Field(gt=0)] = 30
+    before_deadline_hours: Annotated[float, Field(ge=0)] = 4
+    escalate_after_hours: Annotated[float, Field(ge=0)] = 24
+
+
+class EventConfig(_Section):
+    name: str
+    cron: str | None = None  # "m h dom mon dow", Asia/Shanghai
+    weekday: Weekday | None = None  # or a weekday and a time
+    time: Annotated[str, Field(pattern=_HHMM)] | None = None  # weekday omitted: every day
+    place: str = ""
+    targets: list[str]
+    text: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str | None) -> str | None:
+        return _check_cron(v)
+
+    @field_validator("targets")
+    @classmethod
+    def _targets(cls, v: list[str]) -> list[str]:
+        if not v:
+            raise ValueError("at least one target")
+        return [_check_target(t) for t in v]
+
+    @model_validator(mode="after")
+    def _when(self) -> EventConfig:
+        if (self.cron is None) == (self.time is None):
+            raise ValueError("give either cron or weekday + time")
+        return self
+
+    def crontab(self) -> str:
+        if self.cron:
+            return self.cron
+        h, m = self.time.split(":")
+        return f"{int(m)} {int(h)} * * {self.weekday or '*'}"
+
+
 class Config(_Section):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -162,6 +267,11 @@ class Config(_Section):
     nlp: NlpConfig = NlpConfig()
     tickets: TicketsConfig = TicketsConfig()
     org: OrgConfig = OrgConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    scheduler: SchedulerConfig = SchedulerConfig()
+    digest: DigestConfig = DigestConfig()
+    reminders: RemindersConfig = RemindersConfig()
+    events: list[EventConfig] = []
 
     def ticket_rules(self) -> TicketRules:
         t = self.tickets

@@ -1,0 +1,131 @@
+"""From an outbox row to the one call that delivers it: app user, app group chat, group robot or bridge.
+
+A row's ``body`` is the message content as the platform takes it (``{"content": ...}`` for text and
+markdown, optionally ``"mentioned_list"``; ``{"base64", "md5"}`` for an image). Each target kind renders it
+for its API. Errors are the client's two kinds: ``Retryable`` and ``Permanent``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+
+import aiohttp
+
+from bot.channels.bridge import SIGNATURE_HEADER, sign
+from bot.wecom_api import Image, Permanent, Retryable, WecomClient
+from storage.models import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class RobotLimiter:
+    """WeCom lets a group robot send 20 messages a minute: a sliding window per robot key, in this process.
+
+    ``reserve(key)`` takes a slot and returns 0, or returns how many seconds to wait for the next one.
+    Across processes the robot's own 45009 answer is the backstop (retried later).
+    """
+
+    def __init__(self, per_minute: int = 20, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute = per_minute
+        self._now = monotonic
+        self._sent: dict[str, deque[float]] = {}
+
+    def reserve(self, key: str) -> float:
+        now = self._now()
+        window = self._sent.setdefault(key, deque())
+        while window and now - window[0] >= 60.0:
+            window.popleft()
+        if len(window) >= self.per_minute:
+            return 60.0 - (now - window[0])
+        window.append(now)
+        return 0.0
+
+    def penalise(self, key: str) -> None:
+        """The robot said 45009: count its window as full (another process may be sending to it too)."""
+        window = self._sent.setdefault(key, deque())
+        now = self._now()
+        while len(window) < self.per_minute:
+            window.append(now)
+
+
+class RateLimited(Exception):
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"robot window full, next slot in {wait:.1f}s")
+        self.wait = wait
+
+
+def _text_of(body: dict) -> str:
+    return str(body.get("content", ""))
+
+
+class Senders:
+    def __init__(self, wecom: WecomClient, http: aiohttp.ClientSession, *, limiter: RobotLimiter,
+                 bridge_url: str | None = None, bridge_secret: str = "", timeout: float = 10.0) -> None:
+        self.wecom = wecom
+        self._http = http
+        self.limiter = limiter
+        self._bridge_url = bridge_url
+        self._bridge_secret = bridge_secret
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, row: Outbox) -> None:
+        handler = getattr(self, f"_to_{row.target_kind}", None)
+        if handler is None:
+            raise Permanent(f"unknown target kind {row.target_kind!r}")
+        if row.msgtype not in ("text", "markdown", "image"):
+            raise Permanent(f"unknown msgtype {row.msgtype!r}")
+        await handler(row)
+
+    async def _to_user(self, row: Outbox) -> None:
+        msgtype, content = await self._app_content(row)
+        await self.wecom.send_message(row.target, msgtype, content)
+
+    async def _to_appchat(self, row: Outbox) -> None:
+        msgtype, content = await self._app_content(row)
+        await self.wecom.send_appchat(row.target, msgtype, content)
+
+    async def _app_content(self, row: Outbox) -> tuple[str, dict]:
+        if row.msgtype == "image":  # the app API takes a media_id: upload first (valid three days)
+            media_id = await self.wecom.upload_media(Image(row.body["base64"], row.body["md5"]).data())
+            return "image", {"media_id": media_id}
+        return row.msgtype, {"content": _text_of(row.body)}
+
+    async def _to_robot(self, row: Outbox) -> None:
+        wait = self.limiter.reserve(row.target)
+        if wait > 0:
+            raise RateLimited(wait)
+        if row.msgtype == "image":
+            content = {"base64": row.body["base64"], "md5": row.body["md5"]}
+        else:
+            content = {"content": _text_of(row.body)}
+            if row.msgtype == "text" and row.body.get("mentioned_list"):
+                content["mentioned_list"] = list(row.body["mentioned_list"])
+        try:
+            await self.wecom.send_robot(row.target, row.msgtype, content)
+        except Retryable as e:
+            if e.errcode == 45009:
+                self.limiter.penalise(row.target)
+            raise
+
+    async def _to_bridge(self, row: Outbox) -> None:
+        if not self._bridge_url:
+            raise Permanent("bridge push impossible: [bridge] outbound_url is not configured")
+        if row.msgtype == "image":
+            raise Permanent("bridge push takes text only")
+        payload = json.dumps({"chat_id": row.target, "text": _text_of(row.body),
+                              "mentioned": list(row.body.get("mentioned_list") or [])},
+                             ensure_ascii=False).encode()
+        headers = {SIGNATURE_HEADER: sign(self._bridge_secret, payload), "Content-Type": "application/json"}
+        try:
+            async with self._http.post(self._bridge_url, data=payload, headers=headers,
+                                       timeout=self._timeout) as resp:
+                if resp.status >= 500 or resp.status in (408, 429):
+                    raise Retryable(f"bridge: HTTP {resp.status}")
+                if resp.status >= 400:
+                    raise Permanent(f"bridge: HTTP {resp.status}")
+        except (TimeoutError, aiohttp.ClientError) as e:
+            raise Retryable(f"bridge: {type(e).__name__} {e}".strip()) from None

@@ -1,0 +1,288 @@
+"""A fake WeCom server API on loopback that answers like the real one (errcode/errmsg JSON, HTTP 200).
+
+Endpoints: ``/cgi-bin/gettoken``, ``/cgi-bin/message/send``, ``/cgi-bin/appchat/send``,
+``/cgi-bin/media/upload``, ``/cgi-bin/webhook/send?key=``, and a bridge receiver ``/bridge/out``.
+
+Switches a test flips: ``expire_token()`` (the next call with the current token gets 42001),
+``rate_limit(n)`` (the next n sends get 45009), ``busy(n)`` (-1 system busy), ``http_errors(n)`` (HTTP 503),
+``await go_down()`` / ``await come_back()`` (connection refused, same port), ``fail_after(n, how)``, and each
+robot's own 20-a-minute limit (45009 past it). Every delivered message is recorded in ``delivered``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import itertools
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+CORP_ID = "ww0123456789abcdef"  # as in config.example.toml
+SECRET = "replace-with-the-app-secret"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    api: str  # "message" | "appchat" | "robot" | "bridge"
+    target: str  # userid(s), chat id, robot key, bridge chat id
+    msgtype: str
+    content: dict = field(hash=False, compare=False)
+
+    @property
+    def text(self) -> str:
+        return str(self.content.get("content", ""))
+
+
+def _err(code: int, msg: str) -> web.Response:
+    return web.json_response({"errcode": code, "errmsg": f"{msg}, hint: [fake{code}]"})
+
+
+class FakeWecom:
+    def __init__(self, *, monotonic: Callable[[], float] = time.monotonic, robot_per_minute: int = 20,
+                 robot_keys: set[str] | None = None, users: set[str] | None = None) -> None:
+        self._mono = monotonic
+        self.robot_per_minute = robot_per_minute
+        self.robot_keys = robot_keys  # None: every key is a robot
+        self.users = users  # None: every userid exists
+        self.delivered: list[Delivered] = []
+        self.calls: list[str] = []  # every API hit, for asserting token refreshes
+        self.bridge_secret: str | None = None
+        self._tokens = itertools.count(1)
+        self._valid_tokens: set[str] = set()
+        self._rate_limit = 0
+        self._busy = 0
+        self._http_errors = 0
+        self._fail_after: tuple[int, str] | None = None
+        self._robot_windows: dict[str, deque[float]] = defaultdict(deque)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self.port = 0
+
+    # --- switches -------------------------------------------------------------------------------------------
+
+    def expire_token(self) -> None:
+        """Every token issued so far is now expired: the next call with one gets 42001."""
+        self._valid_tokens.clear()
+
+    def rate_limit(self, n: int = 1) -> None:
+        self._rate_limit += n
+
+    def busy(self, n: int = 1) -> None:
+        self._busy += n
+
+    def http_errors(self, n: int = 1) -> None:
+        self._http_errors += n
+
+    def fail_after(self, n: int, how: str = "busy") -> None:
+        """Deliver ``n`` more messages, then fail every send (``busy``: -1, ``http``: 503) until cleared."""
+        self._fail_after = (n, how)
+
+    def recover(self) -> None:
+        self._fail_after = None
+        self._busy = self._rate_limit = self._http_errors = 0
+
+    async def go_down(self) -> None:
+        """Connection refused from now on (the port is closed)."""
+        if self._site is not None:
+            await self._site.stop()
+            self._site = None
+
+    async def come_back(self) -> None:
+        if self._site is None:
+            self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+            await self._site.start()
+
+    # --- lifetime -------------------------------------------------------------------------------------------
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> FakeWecom:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/gettoken", self._gettoken)
+        app.router.add_post("/cgi-bin/message/send", self._message_send)
+        app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
+        app.router.add_post("/cgi-bin/media/upload", self._media_upload)
+        app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
+        app.router.add_post("/bridge/out", self._bridge_out)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, "127.0.0.1", 0, reuse_address=True)
+        await self._site.start()
+        self.port = self._site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def wait_for(self, n: int, timeout: float = 10.0) -> list[Delivered]:
+        """Wait until ``n`` messages were delivered in all (an event, not a sleep); returns them."""
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.delivered) >= n), timeout)
+        return list(self.delivered)
+
+    # --- the API --------------------------------------------------------------------------------------------
+
+    async def _record(self, d: Delivered) -> None:
+        async with self._changed:
+            self.delivered.append(d)
+            if self._fail_after is not None:
+                self._fail_after = (self._fail_after[0] - 1, self._fail_after[1])
+            self._changed.notify_all()
+
+    def _trouble(self) -> web.Response | None:
+        """The switched-on failures, in the order a real outage shows them."""
+        if self._http_errors > 0:
+            self._http_errors -= 1
+            return web.Response(status=503, text="Service Unavailable")
+        if self._fail_after is not None and self._fail_after[0] <= 0:
+            if self._fail_after[1] == "http":
+                return web.Response(status=502, text="Bad Gateway")
+            return _err(-1, "system busy")
+        if self._busy > 0:
+            self._busy -= 1
+            return _err(-1, "system busy")
+        if self._rate_limit > 0:
+            self._rate_limit -= 1
+            return _err(45009, "api freq out of limit")
+        return None
+
+    def _token_problem(self, request: web.Request) -> web.Response | None:
+        token = request.query.get("access_token", "")
+        if not token:
+            return _err(41001, "access_token missing")
+        if token not in self._valid_tokens:
+            return _err(42001 if token.startswith("tok-") else 40014,
+                        "access_token expired" if token.startswith("tok-") else "invalid access_token")
+        return None
+
+    async def _gettoken(self, request: web.Request) -> web.Response:
+        self.calls.append("gettoken")
+        if request.query.get("corpid") != CORP_ID:
+            return _err(40013, "invalid corpid")
+        if request.query.get("corpsecret") != SECRET:
+            return _err(40001, "invalid credential")
+        token = f"tok-{next(self._tokens)}"
+        self._valid_tokens.add(token)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200})
+
+    async def _json(self, request: web.Request) -> dict | None:
+        try:
+            body = await request.json()
+        except ValueError:
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _content(self, body: dict) -> tuple[str, dict] | web.Response:
+        msgtype = body.get("msgtype")
+        if msgtype not in ("text", "markdown", "image", "news", "file"):
+            return _err(40008, "invalid message type")
+        content = body.get(msgtype)
+        if not isinstance(content, dict):
+            return _err(44004 if msgtype in ("text", "markdown") else 40008, "empty content")
+        if msgtype in ("text", "markdown") and not content.get("content"):
+            return _err(44004, "text content is empty")
+        return msgtype, content
+
+    async def _message_send(self, request: web.Request) -> web.Response:
+        self.calls.append("message/send")
+        if (p := self._trouble()) is not None or (p := self._token_problem(request)) is not None:
+            return p
+        body = await self._json(request)
+        if body is None:
+            return _err(47001, "data format error")
+        if body.get("agentid") in (None, 0):
+            return _err(40056, "invalid agentid")
+        c = self._content(body)
+        if isinstance(c, web.Response):
+            return c
+        users = [u for u in str(body.get("touser", "")).split("|") if u]
+        invalid = [u for u in users if self.users is not None and u not in self.users]
+        if not users or len(invalid) == len(users):
+            return _err(81013, "user & party & tag all invalid")
+        await self._record(Delivered("message", "|".join(u for u in users if u not in invalid), *c))
+        return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid),
+                                  "invalidparty": "", "invalidtag": "", "unlicenseduser": "",
+                                  "msgid": f"msg{len(self.delivered)}", "response_code": ""})
+
+    async def _appchat_send(self, request: web.Request) -> web.Response:
+        self.calls.append("appchat/send")
+        if (p := self._trouble()) is not None or (p := self._token_problem(request)) is not None:
+            return p
+        body = await self._json(request)
+        if body is None:
+            return _err(47001, "data format error")
+        if not body.get("chatid"):
+            return _err(86003, "chatid not exist")
+        c = self._content(body)
+        if isinstance(c, web.Response):
+            return c
+        await self._record(Delivered("appchat", body["chatid"], *c))
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _media_upload(self, request: web.Request) -> web.Response:
+        self.calls.append("media/upload")
+        if (p := self._token_problem(request)) is not None:
+            return p
+        if request.query.get("type") not in ("image", "voice", "video", "file"):
+            return _err(40004, "invalid media type")
+        reader = await request.multipart()
+        part = await reader.next()
+        if part is None or part.name != "media":
+            return _err(41005, "media data missing")
+        data = await part.read()
+        media_id = "media-" + hashlib.md5(data).hexdigest()[:12]  # noqa: S324
+        return web.json_response({"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id,
+                                  "created_at": str(int(time.time()))})
+
+    async def _webhook_send(self, request: web.Request) -> web.Response:
+        self.calls.append("webhook/send")
+        key = request.query.get("key", "")
+        if not key or (self.robot_keys is not None and key not in self.robot_keys):
+            return _err(93000, "invalid webhook url")
+        if (p := self._trouble()) is not None:
+            return p
+        window = self._robot_windows[key]
+        now = self._mono()
+        while window and now - window[0] >= 60:
+            window.popleft()
+        if len(window) >= self.robot_per_minute:
+            return _err(45009, "api freq out of limit")
+        body = await self._json(request)
+        if body is None:
+            return _err(40058, "invalid json")
+        c = self._content(body)
+        if isinstance(c, web.Response):
+            return c
+        msgtype, content = c
+        if msgtype == "image":
+            try:
+                data = base64.b64decode(content.get("base64", ""), validate=True)
+            except ValueError:
+                return _err(40009, "invalid image base64")
+            if hashlib.md5(data).hexdigest() != content.get("md5"):  # noqa: S324
+                return _err(301019, "media md5 mismatch")
+        window.append(now)
+        await self._record(Delivered("robot", key, msgtype, content))
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def _bridge_out(self, request: web.Request) -> web.Response:
+        from bot.channels.bridge import SIGNATURE_HEADER, sign
+
+        raw = await request.read()
+        if self.bridge_secret is not None and request.headers.get(SIGNATURE_HEADER) != sign(self.bridge_secret, raw):
+            return web.json_response({"error": "BadSignature"}, status=403)
+        if (p := self._trouble()) is not None:
+            return web.Response(status=503) if p.status == 200 else p
+        body = await self._json(request)
+        await self._record(Delivered("bridge", body["chat_id"], "text",
+                                     {"content": body["text"], "mentioned_list": body.get("mentioned", [])}))
+        return web.json_response({"ok": True})
