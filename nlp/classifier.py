@@ -18,6 +18,7 @@ Then, in this order:
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -34,6 +35,11 @@ DEFAULT_USERDICT = DATA_DIR / "userdict.txt"
 # TAXONOMY.md precedence: a present danger, then a conflict between people.
 PRECEDENCE = ("safety", "dispute")
 _TICKET_CATEGORIES = tuple(c for c in CATEGORIES if c != "none")
+_ORDER = {c: i for i, c in enumerate(CATEGORIES)}  # ties go to the earlier TAXONOMY category
+# "16路", "k105路": a bus line number (but not 路口/路灯/路边 ...)
+_BUS_LINE = re.compile(r"(?<![\d号楼])[a-z]?\d{1,3}路(?![口灯边段面上])")
+# Negation right before a "not a request" phrase ("没到家", "还没好") cancels it.
+_NEGATORS = frozenset("没不未别")
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +106,7 @@ class _Compiled:
     rules: list[Rule]
     exclusions: dict[str, tuple[tuple[tuple[str, ...], ...], ...]]
     synonyms: list[tuple[str, str]]
+    negatable: frozenset[str]  # "not a request" literals cancelled by a preceding negation
     settings: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -127,13 +134,18 @@ class _Compiled:
             rules=list(rs.rules),
             exclusions=exclusions,
             synonyms=list(rs.synonyms),
+            negatable=frozenset(
+                lit
+                for lit, ids in by_literal.items()
+                if all(rs.rules[i].section == "none" for i in ids)
+            ),
             settings=dict(rs.settings),
         )
 
     def find(self, text: str) -> set[str]:
         """All rule literals occurring in ``text``."""
         found: set[str] = set()
-        lengths, literals = self.lengths, self.literals
+        lengths, literals, negatable = self.lengths, self.literals, self.negatable
         for i, ch in enumerate(text):
             lens = lengths.get(ch)
             if lens is None:
@@ -141,6 +153,8 @@ class _Compiled:
             for n in lens:
                 sub = text[i : i + n]
                 if sub in literals:
+                    if i and sub in negatable and text[i - 1] in _NEGATORS:
+                        continue  # "没到账了" is not "到账了"
                     found.add(sub)
         return found
 
@@ -186,6 +200,8 @@ class Classifier:
         for variant, canonical in self._c.synonyms:
             if variant in compact:
                 compact = compact.replace(variant, canonical)
+        if _BUS_LINE.search(compact):
+            compact += "|公交线路号"
         return compact
 
     def tokenize(self, text: str) -> list[str]:
@@ -242,12 +258,12 @@ class Classifier:
         if has_question(text):
             request += 0.5
         ranked = sorted(
-            ((scores.get(c, 0.0), c) for c in _TICKET_CATEGORIES if c != "other"),
-            reverse=True,
+            ((scores.get(c, 0.0), -_ORDER[c], c) for c in _TICKET_CATEGORIES), reverse=True
         )
+        ranked = [(score, c) for score, _, c in ranked]
         best_score, best = ranked[0]
         second_score = ranked[1][0]
-        other_score = scores.get("other", 0.0)
+        other_score = 0.0 if best_score else scores.get("other", 0.0)
 
         def _none(conf: float) -> Classification:
             kw = tuple(label for _, label in sorted(hits.get("none", []), reverse=True))
