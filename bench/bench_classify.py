@@ -1,0 +1,78 @@
+"""Benchmark the gridbot classifier against plain ``jieba.lcut`` on the same messages.
+
+Run from the repository root: ``python3 bench/bench_classify.py [N]``.
+Prints msgs/s for both, the ratio, and the start-up time measured in a fresh
+subprocess (import + load_classifier + first classify).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+SOURCES = [
+    ROOT / "tests/data/train.jsonl",
+    ROOT / "tests/data/heldout.jsonl",
+    ROOT.parent / "shared/corpus/dev.jsonl",
+]
+
+STARTUP_CODE = """
+import time
+t0 = time.perf_counter()
+from nlp import load_classifier
+clf = load_classifier()
+clf.classify("3号楼车棚的充电桩又坏了")
+print(time.perf_counter() - t0)
+"""
+
+
+def _messages() -> list[str]:
+    texts: list[str] = []
+    for path in SOURCES:
+        if path.exists():
+            with path.open(encoding="utf-8") as fh:
+                texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    return texts or ["车棚的充电桩坏了", "谢谢网格员", "楼道里一股煤气味"]
+
+
+def _rate(func, texts: list[str], rounds: int) -> float:
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for text in texts:
+            func(text)
+    return rounds * len(texts) / (time.perf_counter() - start)
+
+
+def main() -> None:
+    total = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
+    startup = float(
+        subprocess.run(
+            [sys.executable, "-c", STARTUP_CODE], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
+    import jieba
+
+    from nlp import load_classifier
+
+    clf = load_classifier()
+    texts = _messages()
+    rounds = max(1, total // len(texts))
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    jieba_rate = _rate(jieba.lcut, texts, rounds)
+    clf_rate = _rate(clf.classify, texts, rounds)
+    print(f"messages:          {len(texts)} distinct x {rounds} rounds")
+    print(f"jieba.lcut:        {jieba_rate:10,.0f} msgs/s")
+    print(f"classify:          {clf_rate:10,.0f} msgs/s")
+    print(f"ratio:             {clf_rate / jieba_rate:10.2f} x jieba.lcut")
+    print(f"start-up:          {startup:10.3f} s (fresh process: import + load + first classify)")
+
+
+if __name__ == "__main__":
+    main()

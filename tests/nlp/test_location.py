@@ -1,0 +1,43 @@
+"""Location extraction: buildings, units, rooms, gates and named places."""
+
+import pytest
+
+from nlp import Location, load_classifier
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3号楼2单元302室的暖气不热", {"building": 3, "unit": 2, "room": "302"}),
+        ("3#楼楼道灯坏了", {"building": 3}),
+        ("三号楼二单元门禁坏了", {"building": 3, "unit": 2}),
+        ("十二栋楼下的垃圾桶满了", {"building": 12}),
+        ("二十一幢东边的路灯不亮", {"building": 21}),
+        ("5栋到东门那段路", {"building": 5, "gate": "东门"}),
+        ("鹊华理想社区北大门的车乱停", {"place": "鹊华理想社区", "gate": "北门"}),
+        ("王官庄后街那个老屋的墙塌了", {"place": "王官庄后街"}),
+        ("咱们后屯村能不能装几个充电桩", {"place": "后屯村"}),
+        ("车棚里的插座不通电", {"place": "车棚"}),
+    ],
+)
+def test_extracts_normalised_fields(text: str, expected: dict) -> None:
+    loc = load_classifier().extract_location(text)
+    for field, value in expected.items():
+        assert getattr(loc, field) == value, (text, loc)
+
+
+def test_key_and_dict() -> None:
+    loc = Location(building=3, unit=2, place="车棚")
+    assert loc.key() == "b3|u2|p:车棚"
+    assert loc.as_dict() == {"building": 3, "unit": 2, "place": "车棚"}
+    assert loc
+    assert not Location()
+    assert Location().key() == ""
+    assert Location().as_dict() == {}
+
+
+def test_same_place_written_differently_gives_same_key() -> None:
+    clf = load_classifier()
+    a = clf.extract_location("3号楼2单元车棚充电桩坏了")
+    b = clf.extract_location("三号楼二单元 车棚的桩子又不行了")
+    assert a.key() == b.key() == "b3|u2|p:车棚"

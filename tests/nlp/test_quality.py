@@ -1,0 +1,46 @@
+"""Quality floors on labelled data (a bit below what the shipped rules reach)."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp import load_classifier
+from nlp.evaluate import evaluate, load_jsonl
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+DEV = Path(__file__).resolve().parents[2].parent / "shared/corpus/dev.jsonl"
+
+
+def _check(path: Path, macro_f1: float, false_tickets: float, urgent_recall: float) -> None:
+    report = evaluate(load_jsonl(path), load_classifier())
+    summary = json.dumps(report.as_dict(), ensure_ascii=False)[:300]
+    assert report.macro_f1 >= macro_f1, summary
+    assert report.false_ticket_rate <= false_tickets, summary
+    assert report.urgent_recall >= urgent_recall, summary
+
+
+@pytest.mark.skipif(not DEV.exists(), reason="shared dev corpus not available")
+def test_dev_corpus() -> None:
+    _check(DEV, macro_f1=0.85, false_tickets=0.07, urgent_recall=0.9)
+
+
+def test_training_data() -> None:
+    _check(DATA / "train.jsonl", macro_f1=0.85, false_tickets=0.08, urgent_recall=0.9)
+
+
+def test_heldout_data() -> None:
+    _check(DATA / "heldout.jsonl", macro_f1=0.70, false_tickets=0.15, urgent_recall=0.8)
+
+
+def test_labelled_data_is_well_formed() -> None:
+    from nlp import CATEGORIES
+
+    total = 0
+    for path in sorted(DATA.glob("*.jsonl")):
+        for rec in load_jsonl(path):
+            assert set(rec) == {"text", "label", "urgent"}, rec
+            assert rec["label"] in CATEGORIES and isinstance(rec["urgent"], bool), rec
+            assert not rec["urgent"] or rec["label"] != "none", rec
+            total += 1
+    assert total >= 1000
