@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from handlers.context import Services
 from handlers.messages import InboundMessage, Reply
-from handlers.router import handle
+from handlers.router import handle, handle_batch
 from storage.db import session_factory
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class Pipeline:
 
     def _commit_batch(self, msgs: list[InboundMessage]) -> list[Reply]:
         with self._sessions() as session:
-            replies = [handle(session, m, self._services) for m in msgs]
+            replies = handle_batch(session, msgs, self._services)
             session.commit()
         self.batches += 1
         self.messages += len(msgs)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from nlp import Classification, Location
-from sqlmodel import col, select
+from sqlmodel import select
 
 from handlers import texts
 from handlers.context import Context
@@ -18,26 +18,50 @@ NO = re.compile(r"^(不是|不对|算了|不用了?|没事了?|取消|no|n)[。!
 OPTIONS = ("property", "environment", "roads", "other")
 
 
+def _key(ctx: Context) -> tuple[str, str | None, str]:
+    return (ctx.msg.channel, ctx.msg.chat_id, ctx.msg.sender_id)
+
+
+def _pending_keys(ctx: Context) -> set[tuple[str, str | None, str]]:
+    """Who has an open question, read once per session (one batch): almost always nobody."""
+    info = ctx.session.info
+    if "pending_clarifications" not in info:
+        c = Clarification.__table__.c
+        rows = ctx.session.connection().execute(
+            select(c.channel, c.chat_id, c.sender_id).where(c.done == False, c.expires_at > ctx.now)  # noqa: E712
+        ).all()
+        info["pending_clarifications"] = {tuple(r) for r in rows}
+    return info["pending_clarifications"]
+
+
+def is_pending(ctx: Context) -> bool:
+    return _key(ctx) in _pending_keys(ctx)
+
+
 def pending_for(ctx: Context) -> Clarification | None:
+    if not is_pending(ctx):
+        return None
     stmt = (
         select(Clarification)
         .where(
             Clarification.channel == ctx.msg.channel,
-            Clarification.chat_id == ctx.msg.chat_id,
+            Clarification.chat_id == ctx.msg.chat_id if ctx.msg.chat_id is not None
+            else Clarification.chat_id.is_(None),
             Clarification.sender_id == ctx.msg.sender_id,
             Clarification.done == False,  # noqa: E712
             Clarification.expires_at > ctx.now,
         )
-        .order_by(col(Clarification.id).desc())
+        .order_by(Clarification.id.desc())
     )
     return ctx.session.exec(stmt).first()
 
 
 def ask(ctx: Context, c: Classification, text: str) -> Reply:
     ctx.session.add(Clarification(
-        channel=ctx.msg.channel, chat_id=ctx.msg.chat_id, sender_id=ctx.msg.sender_id, inbound_id=ctx.inbound.id,
+        channel=ctx.msg.channel, chat_id=ctx.msg.chat_id, sender_id=ctx.msg.sender_id, inbound_id=ctx.inbound_id,
         text=text, guess=c.category, asked_at=ctx.now, expires_at=ctx.now + ctx.rules.clarify_ttl,
     ))
+    _pending_keys(ctx).add(_key(ctx))
     options = [o for o in OPTIONS if o != c.category][:3]
     return Reply(texts.clarify(c.category, options))
 
@@ -52,6 +76,7 @@ def _named_category(answer: str) -> str | None:
 def answer(ctx: Context, pending: Clarification, text: str) -> Reply:
     """The sender's next message answers the question: yes, a category, no, or more detail."""
     pending.done = True
+    _pending_keys(ctx).discard(_key(ctx))
     classifier = ctx.services.classifier
     original = classifier.classify(pending.text)
     if NO.match(text):

@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 from handlers import texts
 from handlers.context import Context
 from handlers.errors import CommandError, PermissionDenied
-from handlers.messages import Reply
+from handlers.messages import MENTIONS, Reply
 
-MENTIONS = re.compile(r"^\s*(?:@[^\s\u2005@]+[\s\u2005]*)+")
 _NUM = r"[#＃]?\s*(\d{1,9})"
 
 
@@ -39,6 +38,11 @@ class Command:
     ticket: str = "none"  # "none": no number | "required" | "optional"
     allowed: Permission | None = None  # None: anyone
     denied_text: str = "您没有使用「{word}」的权限。"
+    # A command without a ticket number that takes free text ("资源 药店", "绑定网格 quehua-1"): the text must
+    # be set off by a space or colon, and a longer text than ``max_text`` is a sentence, not a command.
+    text: bool = False
+    max_text: int | None = None
+    more_help: tuple[tuple[Permission, str], ...] = ()  # extra help lines for those the permission allows
 
     @property
     def words(self) -> tuple[str, ...]:
@@ -86,6 +90,8 @@ class Registry:
             return None
         cmd = self.get(m.group("word"))
         assert cmd is not None
+        if cmd.ticket == "none" and cmd.text:
+            return self._with_text(cmd, m.group("word"), text[m.end("word"):])
         number = int(m.group(2)) if m.group(2) else None
         rest = m.group("rest").strip()
         if cmd.ticket == "required" and number is None:
@@ -96,11 +102,22 @@ class Registry:
             return None  # "帮助一下邻居…" is a sentence
         return Invocation(cmd, number, rest)
 
+    @staticmethod
+    def _with_text(cmd: Command, word: str, after: str) -> Invocation | None:
+        slash = word.startswith("/")
+        if after and not (slash or after[0].isspace() or after[0] in ":："):
+            return None  # "资源回收站满了" is a sentence
+        rest = after.lstrip(":：").strip()
+        if cmd.max_text is not None and len(rest) > cmd.max_text and not slash:
+            return None
+        return Invocation(cmd, None, rest)
+
     def help_for(self, ctx: Context) -> str:
         lines = ["可用命令："]
         for c in self.commands:
-            if c.allowed is None or c.allowed(ctx):
+            if c.summary and (c.allowed is None or c.allowed(ctx)):  # no summary: told in another's line
                 lines.append(f"· {c.summary}")
+                lines += [f"· {line}" for allowed, line in c.more_help if allowed(ctx)]
         lines.append("工单号可写作 12 或 #12。")
         return "\n".join(lines)
 

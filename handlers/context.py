@@ -8,10 +8,10 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers.messages import InboundMessage
+from handlers.messages import MENTIONS, InboundMessage
 from handlers.settings import TicketRules
 from nlp import Classifier
-from storage.models import Grid, Inbound, Member
+from storage.models import Grid, Member
 from storage.types import utcnow
 
 
@@ -31,10 +31,15 @@ class Context:
     session: Session
     services: Services
     msg: InboundMessage
-    inbound: Inbound
+    inbound_id: int
     member: Member | None
     grid: Grid | None
     now: datetime = field(default_factory=utcnow)
+
+    @property
+    def text(self) -> str:
+        """The message without leading @mentions."""
+        return MENTIONS.sub("", self.msg.text).strip()
 
     @property
     def rules(self) -> TicketRules:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+
+# Leading "@网格通 " / "@张三\u2005" mentions: WeChat puts a four-per-em space after a mention.
+MENTIONS = re.compile(r"^\s*(?:@[^\s\u2005@]+[\s\u2005]*)+")
 
 
 @dataclass(frozen=True, slots=True)

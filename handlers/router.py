@@ -8,80 +8,107 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
+import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
+import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 from handlers import clarify, texts
-from handlers.commands import MENTIONS, REGISTRY
+from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
 from handlers.messages import InboundMessage, Reply
 from handlers.tickets import open_or_join
-from storage import org
-from storage.models import Inbound, Notice
+from storage import inbound, org
+from storage.models import Notice
+from nlp import Classification
 
 log = logging.getLogger(__name__)
 
 
 def handle(session: Session, msg: InboundMessage, services: Services) -> Reply:
-    """Handle one message inside the caller's transaction; the caller commits.
+    """Handle one message inside the caller's transaction; the caller commits."""
+    return handle_batch(session, [msg], services)[0]
 
-    The message is stored first and exactly once per (channel, msg_id): a platform retry gets the answer the
-    first delivery got. A failing handler rolls back its own changes but the message and its reply stay.
+
+def handle_batch(session: Session, msgs: list[InboundMessage], services: Services) -> list[Reply]:
+    """Handle messages inside the caller's transaction (one group commit); replies in the same order.
+
+    Each message is stored first and exactly once per (channel, msg_id): a platform retry gets the answer
+    the first delivery got. A failing handler rolls back its own changes; the message and its reply stay.
+    The batch shape is for speed: one insert for all messages, one update for all replies.
     """
     now = services.clock()
-    inbound = Inbound(
-        channel=msg.channel, msg_id=msg.msg_id, chat_id=msg.chat_id, sender_id=msg.sender_id,
-        sender_name=msg.sender_name, text=msg.text, sent_at=msg.sent_at, received_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(inbound)
-    except IntegrityError:
-        first = session.exec(
-            select(Inbound).where(Inbound.channel == msg.channel, Inbound.msg_id == msg.msg_id)
-        ).one()
-        log.info("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
-        return Reply(first.reply, first.ticket_id)
+    if len(msgs) > 1:
+        org.preload(session, {m.sender_id for m in msgs}, {m.chat_id for m in msgs if m.chat_id})
+    places = [_place(session, m) for m in msgs]
+    ids = inbound.insert_many(session, [
+        {"channel": m.channel, "msg_id": m.msg_id, "chat_id": m.chat_id, "sender_id": m.sender_id,
+         "sender_name": m.sender_name, "text": m.text, "sent_at": m.sent_at, "received_at": now,
+         "grid_id": grid.id if grid else None, "ticket_id": None, "reply": None}
+        for m, (_member, grid) in zip(msgs, places, strict=True)
+    ])
+    replies: list[Reply] = []
+    outcomes: list[tuple[int, str | None, int | None]] = []
+    for msg, (member, grid) in zip(msgs, places, strict=True):
+        row_id = ids.get(msg.key)
+        if row_id is None:
+            log.info("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
+            replies.append(Reply(*inbound.stored_reply(session, msg.channel, msg.msg_id)))
+            continue
+        ctx = Context(session=session, services=services, msg=msg, inbound_id=row_id, member=member, grid=grid,
+                      now=now)
+        reply = _run(ctx)
+        replies.append(reply)
+        if reply.text is not None or reply.ticket is not None:
+            outcomes.append((row_id, reply.text, reply.ticket))
+    inbound.set_outcomes(session, outcomes)
+    return replies
 
+
+def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, org.Grid | None]:
+    """Who is speaking and which grid the message belongs to: the chat's grid, or a 1:1 sender's own."""
     member = org.member(session, msg.sender_id)
     grid = org.grid_for_chat(session, msg.chat_id) if msg.chat_id else None
     if grid is None and msg.chat_id is None and member is not None and member.grid_id:
-        grid = session.get(org.Grid, member.grid_id)
-    inbound.grid_id = grid.id if grid else None
-    ctx = Context(session=session, services=services, msg=msg, inbound=inbound, member=member, grid=grid, now=now)
+        grid = org.grid(session, member.grid_id)
+    return member, grid
 
+
+def _run(ctx: Context) -> Reply:
+    msg = ctx.msg
     try:
-        with session.begin_nested():
-            reply = dispatch(ctx)
+        inv = REGISTRY.parse(msg.text)
+        c = None
+        if inv is None and ctx.grid is not None and not clarify.is_pending(ctx):
+            c = ctx.services.classifier.classify(ctx.text)
+            if not c.is_request:
+                return Reply.silent()  # most chatter: nothing to write, so no savepoint either
+        with ctx.session.begin_nested():
+            return dispatch(ctx, inv, c)
     except CommandError as e:
         log.info("command.refused channel=%s msg_id=%s sender=%s reason=%s",
                  msg.channel, msg.msg_id, msg.sender_id, e.reason)
-        reply = Reply(e.user_text)
+        return Reply(e.user_text)
     except Exception:
         log.exception("handler.failed channel=%s msg_id=%s", msg.channel, msg.msg_id)
-        reply = Reply(texts.INTERNAL_ERROR)
-    inbound.reply, inbound.ticket_id = reply.text, reply.ticket
-    return reply
+        return Reply(texts.INTERNAL_ERROR)
 
 
-def dispatch(ctx: Context) -> Reply:
-    inv = REGISTRY.parse(ctx.msg.text)
+def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | None = None) -> Reply:
+    """What the message means; raising ``CommandError`` undoes whatever it wrote."""
     if inv is not None:
         inv.command.check(ctx)
         return inv.command.run(ctx, inv)
-
     if ctx.grid is None:
         return _unbound(ctx)
-
-    text = MENTIONS.sub("", ctx.msg.text).strip()
-    pending = clarify.pending_for(ctx)
-    if pending is not None:
-        return clarify.answer(ctx, pending, text)
-
-    c = ctx.services.classifier.classify(text)
-    if not c.is_request:
-        return Reply.silent()
+    if c is None:
+        pending = clarify.pending_for(ctx)
+        if pending is not None:
+            return clarify.answer(ctx, pending, ctx.text)
+        c = ctx.services.classifier.classify(ctx.text)
+        if not c.is_request:
+            return Reply.silent()
     if c.confidence < ctx.rules.confidence_threshold:
-        return clarify.ask(ctx, c, text)
-    return open_or_join(ctx, ctx.grid, c, text)
+        return clarify.ask(ctx, c, ctx.text)
+    return open_or_join(ctx, ctx.grid, c, ctx.text)
 
 
 def _unbound(ctx: Context) -> Reply:

@@ -10,7 +10,7 @@ from handlers.context import Context
 from handlers.messages import Reply
 from storage import org
 from storage.models import Grid, Ticket, TicketEvent
-from storage.tickets import follow, open_duplicate
+from storage.tickets import add_event, follow, insert_ticket, open_duplicate
 
 
 def record(
@@ -57,47 +57,35 @@ def handler_of(session: Session, grid: Grid) -> tuple[str | None, str]:
 
 def open_or_join(ctx: Context, grid: Grid, c: Classification, text: str) -> Reply:
     s, msg = ctx.session, ctx.msg
-    since = ctx.now - ctx.rules.duplicate_window
-    dup = open_duplicate(s, grid.id, c.category, c.location.key(), since)
+    location = c.location.key()
+    dup = open_duplicate(s, grid.id, c.category, location, ctx.now - ctx.rules.duplicate_window)
     if dup is not None:
-        added = follow(s, dup.id, msg.sender_id, msg.channel, msg.chat_id)
+        number, category, status = dup
+        added = follow(s, number, msg.sender_id, msg.channel, msg.chat_id, ctx.now)
         if added:
-            record(s, dup, "plus_one", msg.sender_id, text=text, old_status=dup.status, public=False)
-        return Reply(texts.joined_duplicate(number=dup.id, category=dup.category, status=dup.status, added=added),
-                     dup.id)
+            add_event(s, number, actor=msg.sender_id, kind="plus_one", old_status=status, new_status=status,
+                      text=text, at=ctx.now, public=False)
+        return Reply(texts.joined_duplicate(number=number, category=category, status=status, added=added), number)
 
     assignee, handler_name = handler_of(s, grid)
-    ticket = Ticket(
-        grid_id=grid.id,
-        category=c.category,
-        urgent=c.urgent,
-        text=text,
-        location=c.location.key(),
-        keywords=list(c.keywords),
-        confidence=round(c.confidence, 3),
-        reporter_id=msg.sender_id,
-        reporter_name=msg.sender_name,
-        channel=msg.channel,
-        chat_id=msg.chat_id,
-        assignee=assignee,
-        due_at=ctx.now + ctx.rules.deadline(c.category, c.urgent),
-        created_at=ctx.now,
-        updated_at=ctx.now,
-    )
-    s.add(ticket)
-    s.flush()  # the number is the reply's first word
-    follow(s, ticket.id, msg.sender_id, msg.channel, msg.chat_id)
-    record(s, ticket, "opened", msg.sender_id, text=text)
-    place = place_text(c)
+    due = ctx.now + ctx.rules.deadline(c.category, c.urgent)
+    number = insert_ticket(s, {
+        "grid_id": grid.id, "category": c.category, "urgent": c.urgent, "status": "open", "level": "grid",
+        "text": text, "location": location, "keywords": list(c.keywords), "confidence": round(c.confidence, 3),
+        "reporter_id": msg.sender_id, "reporter_name": msg.sender_name, "channel": msg.channel,
+        "chat_id": msg.chat_id, "assignee": assignee, "department": None, "duplicate_of": None, "rating": None,
+        "version": 1, "due_at": due, "created_at": ctx.now, "updated_at": ctx.now, "resolved_at": None,
+        "closed_at": None,
+    }, actor=msg.sender_id, channel=msg.channel, chat_id=msg.chat_id)
     if assignee:
         head = "【紧急】" if c.urgent else ""
         notify.to_member(
             s, assignee,
-            f"{head}新工单 #{ticket.id}（{texts.CATEGORY_NAMES[c.category]}）：{text}\n"
-            f"办理时限：{texts.when(ticket.due_at)} 前。接单请发「接单 {ticket.id}」。",
+            f"{head}新工单 #{number}（{texts.CATEGORY_NAMES[c.category]}）：{text}\n"
+            f"办理时限：{texts.when(due)} 前。接单请发「接单 {number}」。",
         )
     reply = texts.ticket_opened(
-        number=ticket.id, category=c.category, urgent=c.urgent, handler=handler_name,
-        grid=org.describe(s, grid), due=ticket.due_at, place=place,
+        number=number, category=c.category, urgent=c.urgent, handler=handler_name,
+        grid=org.describe(s, grid), due=due, place=place_text(c),
     )
-    return Reply(reply, ticket.id)
+    return Reply(reply, number)

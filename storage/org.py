@@ -25,14 +25,51 @@ def upsert_org(
         for row in group:
             session.merge(row)
         session.flush()
+    forget(session)
+
+
+def _memo(session: Session, key: tuple, load):
+    """Organisation lookups are memoised for the life of one session (one batch of messages): the tree
+    changes rarely, and a batch asks the same questions many times. ``forget`` drops it after a change."""
+    cache = session.info.setdefault("org_memo", {})
+    try:
+        return cache[key]
+    except KeyError:
+        value = cache[key] = load()
+        return value
+
+
+def forget(session: Session) -> None:
+    session.info.pop("org_memo", None)
+
+
+def preload(session: Session, userids: Iterable[str], chat_ids: Iterable[str]) -> None:
+    """Fill the memo for a whole batch of messages in two queries instead of two per message."""
+    cache = session.info.setdefault("org_memo", {})
+    users = {u for u in userids if ("member", u) not in cache}
+    chats = {c for c in chat_ids if ("chat", c) not in cache}
+    if users:
+        found = {m.userid: m for m in session.exec(select(Member).where(Member.userid.in_(users))).all()}
+        for u in users:
+            cache[("member", u)] = found.get(u)
+    if chats:
+        rows = session.exec(select(GridChat.chat_id, Grid).join(Grid).where(GridChat.chat_id.in_(chats))).all()
+        found_chats = {chat_id: grid for chat_id, grid in rows}
+        for c in chats:
+            cache[("chat", c)] = found_chats.get(c)
 
 
 def grid_for_chat(session: Session, chat_id: str) -> Grid | None:
-    return session.exec(select(Grid).join(GridChat).where(GridChat.chat_id == chat_id)).first()
+    return _memo(session, ("chat", chat_id), lambda: session.exec(
+        select(Grid).join(GridChat).where(GridChat.chat_id == chat_id)).first())
+
+
+def grid(session: Session, grid_id: str) -> Grid | None:
+    return _memo(session, ("grid", grid_id), lambda: session.get(Grid, grid_id))
 
 
 def member(session: Session, userid: str) -> Member | None:
-    return session.get(Member, userid)
+    return _memo(session, ("member", userid), lambda: session.get(Member, userid))
 
 
 def grids_served(session: Session, m: Member) -> set[str]:
@@ -43,6 +80,10 @@ def grids_served(session: Session, m: Member) -> set[str]:
 
 
 def staff_of_grid(session: Session, grid_id: str, role: str) -> list[Member]:
+    return _memo(session, ("staff", grid_id, role), lambda: _staff_of_grid(session, grid_id, role))
+
+
+def _staff_of_grid(session: Session, grid_id: str, role: str) -> list[Member]:
     extra = select(MemberGrid.userid).where(MemberGrid.grid_id == grid_id)
     stmt = (
         select(Member)
@@ -58,7 +99,7 @@ def chats_of_grid(session: Session, grid_id: str) -> list[str]:
 
 def describe(session: Session, grid: Grid) -> str:
     """"凤凰理想社区 · 第一网格" for replies."""
-    community = session.get(Community, grid.community_id)
+    community = _memo(session, ("community", grid.community_id), lambda: session.get(Community, grid.community_id))
     return f"{community.name} · {grid.name}" if community else grid.name
 
 
