@@ -1,0 +1,82 @@
+"""The gridbot command line: db upgrade, classify, tickets list/show."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+
+import pytest
+
+from bot.cli import main
+from conftest import ROOT
+
+
+@pytest.fixture
+def cfg_file(tmp_path, db_url):
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    text = text.replace('url = "sqlite:///gridbot.db"', f'url = "{db_url}"')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_db_upgrade_then_tickets_from_the_bridge(cfg_file, capsys, db_url):
+    assert main(["--config", str(cfg_file), "db", "upgrade"]) == 0
+    assert "schema at revision" in capsys.readouterr().out
+    # a ticket opened through the handlers, as the server would
+    from datetime import UTC, datetime
+
+    from bot.config import load_config
+    from bot.orgsync import sync_org
+    from bot.pipeline import handle_one
+    from handlers.context import Services
+    from handlers.messages import InboundMessage
+    from nlp import load_classifier
+    from storage.db import make_engine, session_factory
+
+    config = load_config(cfg_file)
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s:
+        sync_org(s, config.org)
+        s.commit()
+        reply = handle_one(s, InboundMessage("bridge", "m1", "zhaomin", "3号楼2单元门口的充电桩坏了三天了",
+                                             datetime.now(UTC), "bridge-quehua-1"), Services(
+            rules=config.ticket_rules(), classifier=load_classifier()))
+    engine.dispose()
+    assert reply.ticket == 1
+
+    assert main(["--config", str(cfg_file), "tickets", "list", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 1
+    assert {"number", "category", "urgent", "status", "grid", "created_at"} <= set(rows[0])
+    assert (rows[0]["number"], rows[0]["category"], rows[0]["status"]) == (1, "charging", "open")
+
+    assert main(["--config", str(cfg_file), "tickets", "show", "#1", "--json"]) == 0
+    one = json.loads(capsys.readouterr().out)
+    assert one["number"] == 1 and [e["kind"] for e in one["events"]] == ["opened"]
+
+    assert main(["--config", str(cfg_file), "tickets", "show", "1"]) == 0
+    assert "工单 #1" in capsys.readouterr().out
+    assert main(["--config", str(cfg_file), "tickets", "show", "99"]) == 1
+
+
+def test_classify_reads_lines_and_writes_json_lines(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("3号楼2单元门口的充电桩坏了三天了\n\n收到\n"))
+    assert main(["--config", str(ROOT / "config.example.toml"), "classify"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 2
+    assert {"text", "category", "urgent", "keywords", "location"} <= set(lines[0])
+    assert lines[0]["category"] == "charging" and lines[0]["location"]["building"] == 3
+    assert lines[1]["category"] == "none"
+
+
+def test_eval_prints_the_report(tmp_path, capsys):
+    data = tmp_path / "set.jsonl"
+    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
+        {"text": "充电桩坏了", "label": "charging", "urgent": False},
+        {"text": "谢谢", "label": "none", "urgent": False},
+    ]), encoding="utf-8")
+    assert main(["--config", str(ROOT / "config.example.toml"), "eval", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "charging" in out
