@@ -110,7 +110,7 @@ class _Compiled:
     settings: dict[str, float] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, rs: RuleSet) -> "_Compiled":
+    def build(cls, rs: RuleSet) -> _Compiled:
         by_literal: dict[str, list[int]] = defaultdict(list)
         literals: set[str] = set()
         for idx, rule in enumerate(rs.rules):
@@ -179,7 +179,7 @@ class Classifier:
     @classmethod
     def from_files(
         cls, rules_path: Path | None = None, userdict_path: Path | None = None
-    ) -> "Classifier":
+    ) -> Classifier:
         """Load and validate the rules and the jieba user dictionary (shipped ones by default)."""
         rules_path = Path(rules_path) if rules_path is not None else DEFAULT_RULES
         userdict_path = Path(userdict_path) if userdict_path is not None else DEFAULT_USERDICT

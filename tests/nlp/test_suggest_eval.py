@@ -2,8 +2,8 @@
 
 from nlp import load_classifier
 from nlp.evaluate import evaluate
-from nlp.suggest import suggest
 from nlp.rules import parse_rules
+from nlp.suggest import suggest
 
 
 def test_suggest_mines_new_keywords_only() -> None:
