@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from nlp import Classification, Location
 from sqlmodel import select
 
 from handlers import texts
 from handlers.context import Context
 from handlers.messages import Reply
 from handlers.tickets import open_or_join
+from nlp import Classification, Location
 from storage.models import Clarification
 
 YES = re.compile(r"^(是|是的|对|对的|嗯+|没错|对头|是滴|yes|y|好|中|可以)[。!！~～.]*$", re.I)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from nlp import Classification
 from sqlmodel import Session
 
 from handlers import notify, texts
 from handlers.context import Context
 from handlers.messages import Reply
+from nlp import Classification
 from storage import org
 from storage.models import Grid, Ticket, TicketEvent
 from storage.tickets import add_event, follow, insert_ticket, open_duplicate

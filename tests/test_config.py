@@ -6,7 +6,6 @@ import pytest
 
 from bot.cli import main
 from bot.config import ConfigError, load_config
-
 from conftest import ROOT
 
 

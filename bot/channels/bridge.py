@@ -15,9 +15,9 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.channels.base import Adapter
 from handlers.errors import BadPayload, BadSignature
 from handlers.messages import InboundMessage, Reply
-from bot.channels.base import Adapter
 
 SIGNATURE_HEADER = "X-Gridbot-Signature"
 
