@@ -127,7 +127,8 @@ class WecomAibotAdapter(Adapter):
         encrypt = outer.get("encrypt")
         if not isinstance(encrypt, str) or not encrypt:
             raise BadPayload("callback body has no encrypt string")
-        msg = _json_object(crypto.verify_and_decrypt(signature, timestamp, nonce, encrypt), "decrypted message")
+        plain = crypto.verify_and_decrypt(signature, timestamp, nonce, encrypt)
+        msg = _json_object(plain, "decrypted message")
         msgtype = msg.get("msgtype")
         if not isinstance(msgtype, str) or not msgtype:
             raise BadPayload("decrypted message: msgtype missing")
@@ -153,7 +154,8 @@ class WecomAibotAdapter(Adapter):
         if reply.text is None or state.stream_id is None:
             return web.Response(status=200, body=b"")
         content = reply.text.encode()[:MAX_STREAM_BYTES].decode("utf-8", "ignore")
-        plain = _dumps({"msgtype": "stream", "stream": {"id": state.stream_id, "finish": True, "content": content}})
+        stream = {"id": state.stream_id, "finish": True, "content": content}
+        plain = _dumps({"msgtype": "stream", "stream": stream})
         encrypt, signature = self._crypto().encrypt(plain, state.nonce, state.timestamp)
         body = _dumps({"encrypt": encrypt, "msgsignature": signature, "timestamp": state.timestamp,
                        "nonce": state.nonce})

@@ -122,7 +122,8 @@ class WecomAppAdapter(Adapter):
         encrypt = outer.findtext("Encrypt")
         if not encrypt:
             raise BadPayload("callback body has no <Encrypt>")
-        inner = parse_xml(crypto.verify_and_decrypt(signature, timestamp, nonce, encrypt), "decrypted message")
+        plain = crypto.verify_and_decrypt(signature, timestamp, nonce, encrypt)
+        inner = parse_xml(plain, "decrypted message")
         message = wechat_message(xml_to_dict(inner))
         state = AppState(timestamp, nonce, message)
         if not isinstance(message, TextMessage):
@@ -156,7 +157,8 @@ class WecomAppAdapter(Adapter):
             return web.Response(status=200, body=b"")
         crypto = self._crypto()
         m = state.message
-        text = TextReply(source=crypto.receive_id, target=m._data["FromUserName"], agent=m._data.get("AgentID") or 0,
+        text = TextReply(source=crypto.receive_id, target=m._data["FromUserName"],
+                         agent=m._data.get("AgentID") or 0,
                          time=int(state.timestamp), content=_cdata(reply.text)).render()
         encrypt, signature = crypto.encrypt(text, state.nonce, state.timestamp)
         xml = _REPLY_XML.format(encrypt=encrypt, signature=signature, timestamp=state.timestamp,

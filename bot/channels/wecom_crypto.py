@@ -1,7 +1,7 @@
 """WeCom callback encryption (the WXBizMsgCrypt scheme), checked strictly.
 
 AES-256-CBC itself comes from wechatpy's enterprise ``PrpCrypto``. Everything wechatpy leaves unchecked is
-checked here, and every failure is a ``BadSignature`` (403) or ``BadPayload`` (400) with a reason, never a 500:
+checked here; every failure is a ``BadSignature`` (403) or ``BadPayload`` (400) with a reason, never a 500:
 
 * signature: SHA1 over the sorted token, timestamp, nonce and ciphertext, compared in constant time;
 * replay window: a timestamp further than ``replay_window`` seconds from now is refused (0 turns it off);
@@ -18,7 +18,6 @@ import binascii
 import hashlib
 import hmac
 import secrets
-import string
 import time
 from collections.abc import Callable
 
@@ -27,11 +26,10 @@ from wechatpy.enterprise.crypto import PrpCrypto
 from handlers.errors import BadPayload, BadSignature
 
 BLOCK = 32  # PKCS#7 block of the scheme (not the AES block)
-_RANDOM_ALPHABET = string.ascii_letters + string.digits
 
 
 class _Prp(PrpCrypto):
-    """wechatpy's PrpCrypto with a CSPRNG prefix (wechatpy uses ``random.sample``) or a fixed one for tests."""
+    """wechatpy's PrpCrypto with a CSPRNG prefix (wechatpy uses ``random.sample``), or a fixed one (tests)."""
 
     def __init__(self, key: bytes, random_prefix: bytes | None = None) -> None:
         super().__init__(key)
@@ -40,7 +38,7 @@ class _Prp(PrpCrypto):
     def get_random_string(self) -> str | bytes:
         if self._prefix is not None:
             return self._prefix
-        return "".join(secrets.choice(_RANDOM_ALPHABET) for _ in range(16))
+        return base64.b64encode(secrets.token_bytes(12))  # 16 random ASCII bytes
 
 
 def aes_key(encoding_aes_key: str) -> bytes:
@@ -102,7 +100,7 @@ class WecomCrypto:
         except (UnicodeEncodeError, binascii.Error) as e:
             raise BadPayload(f"ciphertext is not base64: {e}") from None
         if len(raw) < BLOCK or len(raw) % 16:
-            raise BadPayload(f"ciphertext length {len(raw)} is not a whole number of AES blocks of at least 32")
+            raise BadPayload(f"ciphertext length {len(raw)} is not a whole number of AES blocks (min 32)")
         plain = self._prp.cipher.decrypt(raw)
         pad = plain[-1]
         if not 1 <= pad <= BLOCK or plain[-pad:] != bytes([pad]) * pad:
@@ -129,7 +127,7 @@ class WecomCrypto:
 
     def encrypt(self, plaintext: str, nonce: str, timestamp: str, *,
                 random_prefix: bytes | None = None) -> tuple[str, str]:
-        """``(encrypt_b64, msg_signature)`` for a passive reply; ``random_prefix`` (16 bytes) only in tests."""
+        """``(encrypt_b64, msg_signature)`` for a passive reply; ``random_prefix`` (16 bytes): tests only."""
         prp = self._prp if random_prefix is None else _Prp(self._key, random_prefix)
         encrypted = prp.encrypt(plaintext, self.receive_id)
         text = encrypted.decode("ascii") if isinstance(encrypted, bytes) else encrypted
@@ -137,7 +135,7 @@ class WecomCrypto:
 
 
 def query_params(query, *names: str) -> list[str]:
-    """The named query parameters, all required: a missing one is ``BadSignature`` (nothing can be checked)."""
+    """The named query parameters, all required: a missing one is ``BadSignature`` (nothing to check)."""
     values = []
     for name in names:
         value = query.get(name)
