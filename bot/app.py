@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
+import aiohttp
 from aiohttp import web
 from sqlalchemy import Engine
 
@@ -15,7 +17,9 @@ from bot.channels.wecom_aibot import WecomAibotAdapter
 from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
 from bot.orgsync import sync_org
+from bot.outbox_worker import OutboxWorker, build_worker
 from bot.pipeline import Pipeline, StoreUnavailable
+from bot.scheduler import PushScheduler
 from handlers.context import Services
 from handlers.errors import GridbotError
 from handlers.messages import Reply
@@ -29,6 +33,9 @@ log = logging.getLogger("gridbot.http")
 CONFIG = web.AppKey("config", Config)
 ENGINE = web.AppKey("engine", Engine)
 PIPELINE = web.AppKey("pipeline", Pipeline)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+OUTBOX = web.AppKey("outbox", OutboxWorker)
+SCHEDULER = web.AppKey("scheduler", PushScheduler)
 
 
 def build_adapters(config: Config) -> list[Adapter]:
@@ -116,7 +123,35 @@ def create_app(
         yield
         await pipeline.stop()
 
-    app.cleanup_ctx.extend([storage_ctx, pipeline_ctx])
+    async def http_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with aiohttp.ClientSession() as session:  # outbound: WeCom API, bridge pushes
+            app[HTTP] = session
+            yield
+
+    async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
+        if not config.outbox.enabled:
+            yield
+            return
+        worker = build_worker(config, app[ENGINE], app[HTTP])  # rows are stamped with real time
+        await worker.start()
+        app[OUTBOX] = worker
+        yield
+        await worker.stop()
+
+    async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+        if not config.scheduler.enabled:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        worker = app.get(OUTBOX)
+        wake = (lambda: loop.call_soon_threadsafe(worker.wake)) if worker is not None else (lambda: None)
+        scheduler = PushScheduler(app[ENGINE], config, clock=clock, wake=wake)
+        await scheduler.start()
+        app[SCHEDULER] = scheduler
+        yield
+        await scheduler.stop()
+
+    app.cleanup_ctx.extend([storage_ctx, pipeline_ctx, http_ctx, outbox_ctx, scheduler_ctx])
     for adapter in build_adapters(config):
         app.router.add_post(adapter.path, _view(adapter))
         app.router.add_get(adapter.path, adapter.verify_url)

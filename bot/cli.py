@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org",)
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push")
 
 
 def _default_config() -> Path:

@@ -181,6 +181,7 @@ def _check_target(v: str) -> str:
 
 
 class OutboxConfig(_Section):
+    enabled: bool = True  # `serve` runs the outbox worker (off: rows wait for a process that runs one)
     poll_seconds: Annotated[float, Field(gt=0)] = 2.0
     batch: Annotated[int, Field(ge=1, le=1000)] = 50
     max_attempts: Annotated[int, Field(ge=0)] = 0  # 0: retry transient failures until sent

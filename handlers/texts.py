@@ -121,3 +121,83 @@ def clarify(guess: str, options: list[str]) -> str:
 
 
 CLARIFY_DROPPED = "好的，已取消，这条消息不作为诉求登记。"
+
+
+# --- pushes: announcements, recurring events, reminders, digests --------------------------------------------------
+
+ANNOUNCE_HEAD = "【通知】"
+ANNOUNCE_USAGE = (
+    "用法：群发通知 对象 内容。对象可写 grid:网格编号、community:社区编号、street:街道编号、role:角色，"
+    "可写多个，例如「群发通知 community:quehua 本周五上午九点书记茶摊，欢迎参加」。"
+)
+ANNOUNCE_NO_TARGET = "没有找到可送达的对象：{targets}。请核对编号，或确认网格群已配置群机器人或应用群聊。"
+
+
+def announce_text(text: str) -> str:
+    return text if text.startswith(("【", "#")) else ANNOUNCE_HEAD + text
+
+
+def announce_done(*, number: int, reached: int, scheduled: str | None = None) -> str:
+    if scheduled:
+        return f"通知 #{number} 已安排，将于 {scheduled} 发送。取消请用「gridbot announce cancel {number}」。"
+    return f"通知 #{number} 已发出，共 {reached} 个群或人员。"
+
+
+def event_text(*, name: str, when_text: str, place: str, text: str | None) -> str:
+    if text:
+        return f"【{name}】{text}"
+    where = f"在{place}" if place else ""
+    return f"【{name}】{when_text}{where}开展，欢迎居民朋友前来反映诉求、咨询政策。"
+
+
+def remind_due_soon(*, number: int, category: str, due: datetime, text: str) -> str:
+    return (f"【办理提醒】工单 #{number}（{CATEGORY_NAMES.get(category, category)}）将于 {when(due)} 到期，"
+            f"请尽快办理并反馈进展。内容：{text[:60]}")
+
+
+def remind_overdue(*, number: int, category: str, due: datetime, text: str) -> str:
+    return (f"【超期提醒】工单 #{number}（{CATEGORY_NAMES.get(category, category)}）已于 {when(due)} 超过办理时限，"
+            f"请立即办理并反馈进展。内容：{text[:60]}")
+
+
+def remind_escalated(*, number: int, category: str, due: datetime, grid: str, handler: str | None,
+                     hours: float) -> str:
+    who = f"，承办：{handler}" if handler else ""
+    return (f"【超期上报】{grid}工单 #{number}（{CATEGORY_NAMES.get(category, category)}）"
+            f"已超过办理时限 {hours:.0f} 小时（时限 {when(due)}{who}），请督办。")
+
+
+DIGEST_KIND_NAMES = {"daily": "每日诉求简报", "weekly": "每周诉求简报", "now": "诉求简报"}
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{round(100 * part / whole)}%" if whole else "—"
+
+
+def digest(*, kind: str, scope_name: str, start: datetime, end: datetime, new: int, new_resolved: int,
+           new_open: int, resolved: int, open_now: int, overdue: int, rated: int, satisfied: int,
+           top: list[tuple[str, int]], oldest: list[tuple[int, str, str, datetime, str]]) -> str:
+    """A secretary's digest: "自11月19日以来共收集群众诉求12件，已办结9件，3件正在办理" and the details."""
+    s, e = start.astimezone(TZ), end.astimezone(TZ)
+    lines = [f"【{scope_name} · {DIGEST_KIND_NAMES.get(kind, '诉求简报')}】{s.month}月{s.day}日—{e.month}月{e.day}日"]
+    if new:
+        lines.append(f"自{s.month}月{s.day}日以来共收集群众诉求{new}件，已办结{new_resolved}件，{new_open}件正在办理。")
+    else:
+        lines.append(f"自{s.month}月{s.day}日以来没有新的群众诉求。")
+    lines.append(f"期间办结{resolved}件；目前在办{open_now}件，其中超期{overdue}件。")
+    lines.append(f"办结率{_pct(new_resolved, new)}，满意率{_pct(satisfied, rated)}（{rated}件已评价）。")
+    if top:
+        lines.append("诉求较多的类别：" + "、".join(f"{CATEGORY_NAMES.get(c, c)}{n}件" for c, n in top) + "。")
+    if oldest:
+        lines.append("办理时间最长的未办结诉求：")
+        for number, category, status, created, grid in oldest:
+            days = max((end - created).days, 0)
+            lines.append(f"· #{number} {CATEGORY_NAMES.get(category, category)} · {STATUS_NAMES.get(status, status)}"
+                         f" · 已{days}天（{grid}）")
+    return "\n".join(lines)
+
+
+def digest_chart_fallback(rows: list[tuple[str, int]]) -> str:
+    if not rows:
+        return "本周各类诉求：无。"
+    return "本周各类诉求：" + "、".join(f"{CATEGORY_NAMES.get(c, c)}{n}件" for c, n in rows) + "。"

@@ -1,0 +1,158 @@
+"""Announcements (政策通知, 三务公开) and recurring events: who a target names, and the rows that reach them.
+
+A target is ``grid:ID`` (that grid's group), ``community:ID`` / ``street:ID`` (every grid group in it),
+``role:ROLE`` (every member with that role, directly) or ``user:USERID``. A grid's group is reached by its
+group robot, else its app group chat (``handlers.notify.grid_group``).
+
+Every row is enqueued under a dedup key naming the announcement, the firing time and the destination, so a
+job that runs twice (a restart, a second scheduler for a moment) still pushes each message once.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from handlers import texts
+from handlers.commands import REGISTRY, Command, Invocation
+from handlers.context import Context
+from handlers.errors import CommandError
+from handlers.messages import Reply
+from handlers.notify import grid_group
+from storage.delivery import enqueue_once
+from storage.models import Announcement, Grid, Member
+from storage.stats import Scope, grid_ids
+
+log = logging.getLogger(__name__)
+
+TARGET = re.compile(r"^(grid|community|street|role|user):([\w.\-]+)$")
+Destination = tuple[str, str]  # (target_kind, target) as the outbox takes them
+
+
+def check_target(text: str) -> str:
+    if not TARGET.match(text):
+        raise ValueError(f"{text!r}: expected grid:ID, community:ID, street:ID, role:ROLE or user:USERID")
+    return text
+
+
+def destinations(session: Session, targets: list[str]) -> list[Destination]:
+    """Where ``targets`` are reached, each once, in a stable order."""
+    out: list[Destination] = []
+    for t in targets:
+        kind, _, ident = t.partition(":")
+        if kind in ("grid", "community", "street"):
+            grids = session.exec(select(Grid).where(col(Grid.id).in_(grid_ids(Scope(kind, ident))))
+                                 .order_by(col(Grid.id))).all()
+            for g in grids:
+                dest = grid_group(g)
+                if dest is None:
+                    log.warning("announce.unreachable_grid grid=%s reason=no robot_key or appchat_id", g.id)
+                else:
+                    out.append(dest)
+        elif kind == "role":
+            out += [("user", u) for u in session.exec(
+                select(Member.userid).where(Member.role == ident).order_by(col(Member.userid))).all()]
+        elif kind == "user":
+            out.append(("user", ident))
+    return list(dict.fromkeys(out))
+
+
+def stamp(dt: datetime) -> str:
+    """A firing's time in a dedup key: UTC to the minute, whatever zone the scheduler gave it in."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def push(session: Session, key: str, targets: list[str], text: str, *, msgtype: str = "text") -> int:
+    """Enqueue ``text`` for every destination of ``targets`` under ``key``; returns how many rows are new."""
+    n = 0
+    for kind, target in destinations(session, targets):
+        body = {"content": text}
+        n += enqueue_once(session, f"{key}:{kind}:{target}", kind, target, text, msgtype=msgtype, body=body)
+    return n
+
+
+# --- announcements --------------------------------------------------------------------------------------------
+
+
+def create(session: Session, *, targets: list[str], text: str, created_by: str, now: datetime,
+           at: datetime | None = None, cron: str | None = None) -> tuple[Announcement, int]:
+    """Store an announcement; without ``at`` or ``cron`` it is pushed at once. Returns it and the rows made."""
+    for t in targets:
+        check_target(t)
+    if not destinations(session, targets):
+        raise CommandError(f"no destination for {targets}", texts.ANNOUNCE_NO_TARGET.format(targets="、".join(targets)))
+    ann = Announcement(targets=list(targets), text=text, at=at, cron=cron, created_by=created_by, created_at=now)
+    session.add(ann)
+    session.flush()
+    n = 0
+    if at is None and cron is None:
+        n = fire(session, ann.id, now)
+    log.info("announce.created id=%s targets=%s at=%s cron=%s by=%s", ann.id, ",".join(targets),
+             at.isoformat() if at else None, cron, created_by)
+    return ann, n
+
+
+def fire(session: Session, announcement_id: int, fire_time: datetime) -> int:
+    """Push one firing of an announcement (a one-off is then done); nothing for a cancelled one."""
+    ann = session.get(Announcement, announcement_id)
+    if ann is None or ann.status == "cancelled" or (ann.status == "sent" and ann.cron is None):
+        return 0
+    n = push(session, f"announce:{ann.id}:{stamp(fire_time)}", ann.targets,
+             texts.announce_text(ann.text))
+    if ann.cron is None:
+        ann.status = "sent"
+    return n
+
+
+def cancel(session: Session, announcement_id: int) -> Announcement | None:
+    ann = session.get(Announcement, announcement_id)
+    if ann is None:
+        return None
+    if ann.status == "scheduled":
+        ann.status = "cancelled"
+    return ann
+
+
+def listing(session: Session, *, include_done: bool = False) -> list[Announcement]:
+    stmt = select(Announcement)
+    if not include_done:
+        stmt = stmt.where(Announcement.status == "scheduled")
+    return list(session.exec(stmt.order_by(col(Announcement.id))).all())
+
+
+# --- recurring events from configuration -------------------------------------------------------------------------
+
+
+def fire_event(session: Session, *, name: str, targets: list[str], place: str, text: str | None,
+               fire_time: datetime) -> int:
+    when_text = texts.when(fire_time)
+    body = texts.event_text(name=name, when_text=when_text, place=place, text=text)
+    return push(session, f"event:{name}:{stamp(fire_time)}", targets, body)
+
+
+# --- in chat: "群发通知 community:quehua 内容" by a secretary or an admin -------------------------------------------
+
+
+def _may_announce(ctx: Context) -> bool:
+    return ctx.role in ("admin", "secretary")
+
+
+def announce_in_chat(ctx: Context, inv: Invocation) -> Reply:
+    words = inv.rest.split()
+    targets: list[str] = []
+    while words and TARGET.match(words[0]):
+        targets.append(words.pop(0))
+    text = " ".join(words).strip()
+    if inv.number is not None or not targets or not text:
+        raise CommandError("announce usage", texts.ANNOUNCE_USAGE)
+    ann, n = create(ctx.session, targets=targets, text=text, created_by=ctx.actor, now=ctx.now)
+    return Reply(texts.announce_done(number=ann.id, reached=n))
+
+
+ANNOUNCE = REGISTRY.add(Command(
+    "群发通知", announce_in_chat, "群发通知 对象 内容 —— 向网格群或人员群发通知（书记、管理员）",
+    aliases=("/announce",), ticket="optional", allowed=_may_announce,
+))
