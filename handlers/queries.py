@@ -1,12 +1,17 @@
-"""Commands anyone may use: progress of a ticket, my tickets, help."""
+"""Commands anyone may use: progress of a ticket, my tickets, help.
+
+``进度 12`` asks; ``进度 12 <text>`` from staff in scope adds a progress note the reporter sees. A resident's
+``进度 12 怎么还没修`` is answered as the question it is.
+"""
 
 from __future__ import annotations
 
-from handlers import texts
+from handlers import lifecycle, texts
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
 from handlers.errors import NotFound
 from handlers.messages import Reply
+from handlers.permissions import NOTE_TAKER, STAFF
 from storage.models import Member, Ticket
 from storage.tickets import latest_event, open_tickets_of
 
@@ -39,6 +44,21 @@ def show_progress(ctx: Context, inv: Invocation) -> Reply:
     )
 
 
+def progress(ctx: Context, inv: Invocation) -> Reply:
+    if inv.rest and STAFF(ctx):
+        return add_note(ctx, inv)
+    return show_progress(ctx, inv)
+
+
+def add_note(ctx: Context, inv: Invocation) -> Reply:
+    ticket = lifecycle.load(ctx, inv.number)
+    NOTE_TAKER.check(ctx, ticket)
+    assert ctx.member is not None
+    who = texts.staff_name(ctx.member.role, ctx.member.name)
+    lifecycle.apply(ctx, ticket, "note", text=inv.rest, notice=texts.note_notice(ticket.id, who, inv.rest))
+    return Reply(texts.note_reply(ticket.id), ticket.id)
+
+
 def my_tickets(ctx: Context, inv: Invocation) -> Reply:
     rows = open_tickets_of(ctx.session, ctx.actor)
     return Reply(texts.my_tickets([(t.id, t.category, t.status) for t in rows]))
@@ -48,7 +68,7 @@ def help_(ctx: Context, inv: Invocation) -> Reply:
     return Reply(REGISTRY.help_for(ctx))
 
 
-PROGRESS = REGISTRY.add(Command("进度", show_progress, "进度 12 —— 查询工单进展", aliases=("查询", "/progress"),
-                                ticket="required"))
+PROGRESS = REGISTRY.add(Command("进度", progress, "进度 12 —— 查询工单进展", aliases=("查询", "/progress"),
+                                ticket="required", more_help=((STAFF, texts.HELP["进度+"]),)))
 REGISTRY.add(Command("我的工单", my_tickets, "我的工单 —— 查看我反映的、还在办理的诉求", aliases=("/mine",)))
 REGISTRY.add(Command("帮助", help_, "帮助 —— 查看可用命令", aliases=("/help", "菜单")))

@@ -8,18 +8,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 import handlers.announce  # noqa: F401  (registers 群发通知: announcements by secretaries and admins)
+import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
-import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 from handlers import clarify, texts
 from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
 from handlers.messages import InboundMessage, Reply
 from handlers.tickets import open_or_join
+from nlp import Classification
 from storage import inbound, org
 from storage.models import Notice
-from nlp import Classification
 
 log = logging.getLogger(__name__)
 
