@@ -52,6 +52,10 @@ def bench_config(db_url: str):
     data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     data["storage"]["url"] = db_url
     data["wecom"]["replay_window_seconds"] = 0
+    data["wecom"]["api_base"] = "http://127.0.0.1:9"  # never the real WeCom API from a bench
+    for section in ("outbox", "scheduler"):  # background pushes are not the webhook path: measured elsewhere
+        if section in data:
+            data[section]["enabled"] = False
     grids = [g["id"] for g in data["org"]["grids"]]
     data["org"]["members"] += [
         {"userid": f"bench{i:04d}", "name": f"居民{i}", "role": "resident", "grid": grids[i % len(grids)]}
