@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+import handlers.staff  # noqa: F401  (registered first: help lists the ticket commands before the lists)
 from handlers import texts
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+import handlers.queries  # noqa: F401  (registered first: help lists 进度 / 我的工单 / 帮助 before these)
 from handlers import lifecycle, notify, texts
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context

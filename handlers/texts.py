@@ -193,12 +193,12 @@ def invalid_transition(*, number: int, status: str, action: str, duplicate_of: i
     text = f"工单 #{number} 当前状态为「{STATUS_NAMES.get(status, status)}」，不能{ACTION_NAMES.get(action, action)}。"
     if status == "duplicate" and duplicate_of:
         return text + f"它已合并到 #{duplicate_of}，请对 #{duplicate_of} 操作。"
-    if status == "open":
-        return text + f"请先发「接单 {number}」。"
     if action in ("rate_ok", "rate_bad"):
         return text + "工单办结后才能评价。"
     if action == "mediated":
         return text + f"只有调解中的工单可以记录调解结果，先发「调解 {number}」。"
+    if status == "open":
+        return text + f"请先发「接单 {number}」。"
     if status in ("resolved", "closed"):
         return text + "如问题仍未解决，请反映人回复「不满意 工单号 原因」重新办理。"
     if status == "accepted" and action == "accept":

@@ -85,6 +85,13 @@ class Db:
         with Session(self.engine) as s:
             return s.exec(select(func.count()).select_from(model)).one()
 
+    def count_all(self) -> tuple[int, ...]:
+        """Rows of every table a command may write (outbox pushes included)."""
+        from storage.models import GridChat, ListEntry, TicketFollower
+
+        return tuple(self.count(m) for m in (Ticket, TicketEvent, TicketFollower, Outbox, Correction, ListEntry,
+                                             GridChat))
+
     def set(self, n: int, **values) -> None:
         """Put a ticket into a state directly (to test a step from every status)."""
         with Session(self.engine) as s:
