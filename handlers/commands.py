@@ -57,6 +57,7 @@ class Command:
 class Registry:
     commands: list[Command] = field(default_factory=list)
     _by_word: dict[str, Command] = field(default_factory=dict)
+    _compiled: re.Pattern[str] | None = None
 
     def add(self, command: Command) -> Command:
         for w in command.words:
@@ -64,15 +65,19 @@ class Registry:
                 raise ValueError(f"command word {w!r} registered twice")
             self._by_word[w] = command
         self.commands.append(command)
+        self._compiled = None
         return command
 
     def get(self, word: str) -> Command | None:
         return self._by_word.get(word) or self._by_word.get(word.lower())
 
     def _pattern(self) -> re.Pattern[str]:
-        words = sorted(self._by_word, key=len, reverse=True)
-        alt = "|".join(re.escape(w) for w in words)
-        return re.compile(rf"^(?P<word>{alt})(?![A-Za-z])\s*(?:{_NUM})?\s*(?P<rest>.*)$", re.S)
+        """One regex over every command word, longest first; built once (every message is parsed)."""
+        if self._compiled is None:
+            words = sorted(self._by_word, key=len, reverse=True)
+            alt = "|".join(re.escape(w) for w in words)
+            self._compiled = re.compile(rf"^(?P<word>{alt})(?![A-Za-z])\s*(?:{_NUM})?\s*(?P<rest>.*)$", re.S)
+        return self._compiled
 
     def parse(self, text: str) -> Invocation | None:
         """The command in ``text``, or None when it is an ordinary message."""

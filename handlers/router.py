@@ -16,6 +16,7 @@ from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
 from handlers.messages import InboundMessage, Reply
+from handlers.intake import Intake, Request
 from handlers.tickets import open_or_join
 from nlp import Classification
 from storage import inbound, org
@@ -46,21 +47,27 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
          "grid_id": grid.id if grid else None, "ticket_id": None, "reply": None}
         for m, (_member, grid) in zip(msgs, places, strict=True)
     ])
-    replies: list[Reply] = []
-    outcomes: list[tuple[int, str | None, int | None]] = []
+    intake = Intake(session, services, now)
+    results: list[Reply | Request] = []
+    rows: list[int | None] = []
     for msg, (member, grid) in zip(msgs, places, strict=True):
         row_id = ids.get(msg.key)
+        rows.append(row_id)
         if row_id is None:
             log.info("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
-            replies.append(Reply(*inbound.stored_reply(session, msg.channel, msg.msg_id)))
+            results.append(Reply(*inbound.stored_reply(session, msg.channel, msg.msg_id)))
             continue
         ctx = Context(session=session, services=services, msg=msg, inbound_id=row_id, member=member, grid=grid,
                       now=now)
-        reply = _run(ctx)
-        replies.append(reply)
-        if reply.text is not None or reply.ticket is not None:
-            outcomes.append((row_id, reply.text, reply.ticket))
-    inbound.set_outcomes(session, outcomes)
+        results.append(_run(ctx, intake))
+    intake.flush()
+
+    replies = [r.reply if isinstance(r, Request) else r for r in results]
+    inbound.set_outcomes(session, [
+        (row_id, reply.text, reply.ticket)
+        for row_id, reply in zip(rows, replies, strict=True)
+        if row_id is not None and (reply.text is not None or reply.ticket is not None)
+    ])
     return replies
 
 
@@ -73,7 +80,8 @@ def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, or
     return member, grid
 
 
-def _run(ctx: Context) -> Reply:
+def _run(ctx: Context, intake: Intake) -> Reply | Request:
+    """A reply now, or a request whose reply ``intake.flush`` writes."""
     msg = ctx.msg
     try:
         inv = REGISTRY.parse(msg.text)
@@ -81,7 +89,10 @@ def _run(ctx: Context) -> Reply:
         if inv is None and ctx.grid is not None and not clarify.is_pending(ctx):
             c = ctx.services.classifier.classify(ctx.text)
             if not c.is_request:
-                return Reply.silent()  # most chatter: nothing to write, so no savepoint either
+                return Reply.silent()  # most chatter: nothing to write
+            if c.confidence >= ctx.rules.confidence_threshold:
+                return intake.add(msg, ctx.grid, c, ctx.text)  # most requests: written with the batch
+        intake.flush()  # what follows may read tickets the batch has opened so far
         with ctx.session.begin_nested():
             return dispatch(ctx, inv, c)
     except CommandError as e:

@@ -11,6 +11,25 @@ from storage.models import Outbox
 from storage.types import utcnow
 
 _INSERT = insert(Outbox.__table__).returning(Outbox.__table__.c.id)
+_INSERT_MANY = insert(Outbox.__table__)
+
+
+def row(target_kind: str, target: str, text: str, *, msgtype: str = "text", body: dict | None = None,
+        not_before: datetime | None = None, dedup_key: str | None = None, now: datetime | None = None) -> dict:
+    """An outbox row as a dict, for ``enqueue_many``."""
+    now = now or utcnow()
+    return {
+        "target_kind": target_kind, "target": target, "msgtype": msgtype,
+        "body": body if body is not None else {"content": text}, "dedup_key": dedup_key,
+        "status": "pending", "attempts": 0, "next_attempt_at": not_before or now, "created_at": now,
+        "sent_at": None, "last_error": None,
+    }
+
+
+def enqueue_many(session: Session, rows: list[dict]) -> None:
+    """Add several messages in one executemany (rows made by ``row``)."""
+    if rows:
+        session.connection().execute(_INSERT_MANY, rows)
 
 
 def enqueue(
@@ -25,9 +44,6 @@ def enqueue(
     dedup_key: str | None = None,
 ) -> int:
     """Add a message to send; returns its outbox id. Core insert: it runs on the webhook's hot path."""
-    now = utcnow()
-    return session.connection().execute(_INSERT, {
-        "target_kind": target_kind, "target": target, "msgtype": msgtype,
-        "body": body if body is not None else {"content": text}, "dedup_key": dedup_key,
-        "status": "pending", "attempts": 0, "next_attempt_at": not_before or now, "created_at": now,
-    }).scalar_one()
+    values = row(target_kind, target, text, msgtype=msgtype, body=body, not_before=not_before,
+                 dedup_key=dedup_key)
+    return session.connection().execute(_INSERT, values).scalar_one()

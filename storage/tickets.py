@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import insert, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -15,48 +15,61 @@ OPEN_STATUSES = ("open", "accepted", "in_progress", "in_mediation", "escalated",
 
 
 _T = Ticket.__table__
-_DUPLICATE = (
-    select(_T.c.id, _T.c.category, _T.c.status)
-    .where(
-        _T.c.grid_id == bindparam("grid_id"),
-        _T.c.category == bindparam("category"),
-        _T.c.location == bindparam("location"),
-        _T.c.status.in_(OPEN_STATUSES),
-        _T.c.created_at >= bindparam("since"),
-    )
-    .order_by(_T.c.id.desc())
-    .limit(1)
-)
-_INSERT_TICKET = insert(_T).returning(_T.c.id)
+_F = TicketFollower.__table__
+_INSERT_TICKETS = insert(_T).returning(_T.c.id, sort_by_parameter_order=True)
 _INSERT_EVENT = insert(TicketEvent.__table__)
-_INSERT_FOLLOWER = insert(TicketFollower.__table__)
+
+DuplicateKey = tuple[str, str, str]  # (grid id, category, location key)
 
 
-def open_duplicate(
-    session: Session, grid_id: str, category: str, location: str, since: datetime
-) -> tuple[int, str, str] | None:
-    """(number, category, status) of an open ticket in the same grid, category and place created since
-    ``since``: a new report of the same problem joins it."""
-    if not location:
-        return None
-    row = session.connection().execute(_DUPLICATE, {
-        "grid_id": grid_id, "category": category, "location": location, "since": since}).first()
-    return (row[0], row[1], row[2]) if row else None
+def open_duplicates(session: Session, keys: set[DuplicateKey], since: datetime) -> dict[DuplicateKey, tuple[int, str]]:
+    """For each (grid, category, place), the newest open ticket created since ``since``: (number, status).
+
+    One query for a whole batch of new requests; a report of the same problem joins that ticket."""
+    keys = {k for k in keys if k[2]}
+    if not keys:
+        return {}
+    rows = session.connection().execute(
+        select(_T.c.id, _T.c.grid_id, _T.c.category, _T.c.location, _T.c.status)
+        .where(tuple_(_T.c.grid_id, _T.c.category, _T.c.location).in_(sorted(keys)),
+               _T.c.status.in_(OPEN_STATUSES), _T.c.created_at >= since)
+        .order_by(_T.c.id)
+    ).all()
+    return {(g, c, loc): (number, status) for number, g, c, loc, status in rows}  # newest wins
 
 
-def insert_ticket(session: Session, values: dict, *, actor: str, channel: str, chat_id: str | None) -> int:
-    """A new ticket with its reporter as first follower and its "opened" event; returns its number.
-
-    Core statements, not ORM objects: this runs for most webhook requests."""
+def insert_tickets(session: Session, rows: list[dict]) -> list[int]:
+    """Insert tickets in one statement; their numbers, in the order given."""
+    if not rows:
+        return []
     conn = session.connection()
-    number = conn.execute(_INSERT_TICKET, values).scalar_one()
-    at = values["created_at"]
-    conn.execute(_INSERT_FOLLOWER, {"ticket_id": number, "userid": actor, "channel": channel,
-                                    "chat_id": chat_id, "at": at})
-    conn.execute(_INSERT_EVENT, {"ticket_id": number, "at": at, "actor": actor, "kind": "opened",
-                                 "old_status": None, "new_status": values["status"], "text": values["text"],
-                                 "public": True})
-    return number
+    if len(rows) == 1:
+        return [conn.execute(_INSERT_TICKETS.values(**rows[0])).scalar_one()]
+    return list(conn.execute(_INSERT_TICKETS, rows).scalars())
+
+
+def already_following(session: Session, pairs: set[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of the (ticket, userid) pairs are followers already."""
+    if not pairs:
+        return set()
+    rows = session.connection().execute(
+        select(_F.c.ticket_id, _F.c.userid).where(tuple_(_F.c.ticket_id, _F.c.userid).in_(sorted(pairs)))
+    ).all()
+    return {(t, u) for t, u in rows}
+
+
+def add_followers(session: Session, rows: list[dict]) -> None:
+    """Insert followers, ignoring any a concurrent process added a moment ago."""
+    if rows:
+        dialect = session.get_bind().dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_F)
+        session.connection().execute(ins.on_conflict_do_nothing(index_elements=["ticket_id", "userid"]), rows)
+
+
+def add_events(session: Session, rows: list[dict]) -> None:
+    """Append to tickets' histories in one executemany (dicts with every TicketEvent column but id)."""
+    if rows:
+        session.connection().execute(_INSERT_EVENT, rows)
 
 
 def latest_event(session: Session, ticket_id: int, *, public_only: bool = True) -> TicketEvent | None:
@@ -94,14 +107,6 @@ def follow(session: Session, ticket_id: int, userid: str, channel: str, chat_id:
         {"ticket_id": ticket_id, "userid": userid, "channel": channel, "chat_id": chat_id, "at": at or utcnow()},
     )
     return result.rowcount == 1
-
-
-def add_event(session: Session, ticket_id: int, *, actor: str, kind: str, old_status: str | None,
-              new_status: str | None, text: str | None, at: datetime, public: bool = True) -> None:
-    """Append to a ticket's history with a Core insert (the hot path's version of adding a TicketEvent)."""
-    session.connection().execute(_INSERT_EVENT, {
-        "ticket_id": ticket_id, "at": at, "actor": actor, "kind": kind, "old_status": old_status,
-        "new_status": new_status, "text": text, "public": public})
 
 
 def followers(session: Session, ticket_id: int) -> list[TicketFollower]:
