@@ -175,6 +175,7 @@ class Classifier:
         self._none_factor = s["none_factor"]
         self._scale = s["confidence_scale"]
         self._topic_weight = s["topic_weight"]
+        self._topic_cap = s["topic_cap"]
 
     @classmethod
     def from_files(
@@ -270,7 +271,9 @@ class Classifier:
             return Classification("none", False, kw, location, conf)
 
         evidence = best_score + request
-        if none > 0 and none >= request + self._topic_weight * best_score:
+        # Category words alone ("电梯修好了") are weak evidence of a request: capped.
+        topic = min(max(best_score, scores.get("other", 0.0)), self._topic_cap)
+        if none > 0 and none > request + self._topic_weight * topic:
             margin = (none - evidence) / (none + evidence + 1e-9)
             return _none(_squash(0.5 + 0.5 * margin, none, self._scale))
         if best_score == 0 or evidence < self._request_min:
@@ -280,12 +283,20 @@ class Classifier:
                 conf = min(conf, 0.5 + 0.1 * other_score)
                 return self._ticket("other", text, hits, location, conf, scores)
             # weak or no evidence at all: chatter
+            # Long messages and request markers without any topic word are often
+            # requests in words the rules do not know: lower confidence.
             weak = best_score + request + other_score
-            conf = 0.85 - 0.15 * weak - (0.1 if len(text) > 40 else 0.0)
+            size = len(self.normalise(text))
+            conf = 0.85 - 0.15 * weak - 0.01 * max(0, size - 12)
+            if not hits.get("none"):
+                conf -= 0.05 if size > 8 else 0.0
             return _none(max(0.3, min(0.9, conf)))
         category = best
         for prio in PRECEDENCE:
             if prio != best and scores.get(prio, 0.0) >= self._precedence_min:
+                # a pure question about the law stays `legal` (TAXONOMY: dispute needs mediation)
+                if prio == "dispute" and best == "legal" and best_score > scores[prio]:
+                    continue
                 category = prio
                 break
         top = scores[category]

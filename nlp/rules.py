@@ -56,6 +56,7 @@ SETTINGS: dict[str, tuple[float, float, float]] = {
     "urgent_min": (3.0, 0.0, 50.0),  # urgent-trigger score that makes a ticket urgent
     "none_factor": (1.0, 0.1, 10.0),  # none wins when none*factor >= request + topic_weight*category
     "topic_weight": (0.5, 0.0, 5.0),
+    "topic_cap": (6.0, 0.0, 50.0),  # category evidence counted against "not a request" is capped
     "confidence_scale": (4.0, 0.5, 50.0),  # score at which confidence reaches ~63 %
 }
 
