@@ -89,7 +89,10 @@ class Inbound(SQLModel, table=True):
 
 
 class Ticket(SQLModel, table=True):
-    __table_args__ = (Index("ix_ticket_grid_status", "grid_id", "status"),)
+    __table_args__ = (
+        Index("ix_ticket_grid_status", "grid_id", "status"),
+        Index("ix_ticket_duplicate", "grid_id", "category", "location", "created_at"),  # "+1" look-ups
+    )
     id: int | None = Field(default=None, primary_key=True)  # the short number residents see: #12
     grid_id: str = Field(foreign_key="grid.id", max_length=64)
     category: str = Field(max_length=20, index=True)
