@@ -30,6 +30,9 @@ def clf():
         "没事了 刚才那股味是楼下炖肉糊锅了 虚惊一场",
         "电梯困的那个大爷已经救出来了 人没事 大家放心",
         "不用了 我们自己找人修好了",
+        "充电桩恢复了 刚充上",
+        "物业已经来修了 在弄了",
+        "昨天那个着火的视频是别的地方的 不是咱小区 别传了",
     ],
 )
 def test_not_a_request(clf, text: str) -> None:
@@ -56,6 +59,11 @@ def test_not_a_request(clf, text: str) -> None:
         ("4号楼自来水总管爆了 水往一楼家里灌", "utilities", True),
         ("下水返上来了 1号楼一楼好几户屋里全是污水", "environment", True),
         ("水压太低了 六楼以上洗澡都费劲", "utilities", False),
+        ("7号楼2单元有煤气味 很冲 快来人看看", "safety", True),
+        ("12号楼楼顶漏水 家里墙都湿了", "property", False),
+        ("电梯坏在半道了 里面关着一个小孩 哭得厉害", "safety", True),
+        ("被公司辞退了没给补偿 这种能去劳动仲裁吗", "legal", False),
+        ("俺家跟邻居为了一堵墙吵到现在 谁也不让谁", "dispute", False),
     ],
 )
 def test_precedence_and_urgency(clf, text: str, category: str, urgent: bool) -> None:

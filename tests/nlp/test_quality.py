@@ -22,15 +22,16 @@ def _check(path: Path, macro_f1: float, false_tickets: float, urgent_recall: flo
 
 @pytest.mark.skipif(not DEV.exists(), reason="shared dev corpus not available")
 def test_dev_corpus() -> None:
-    _check(DEV, macro_f1=0.85, false_tickets=0.07, urgent_recall=0.9)
+    _check(DEV, macro_f1=0.97, false_tickets=0.02, urgent_recall=0.95)
 
 
 def test_training_data() -> None:
-    _check(DATA / "train.jsonl", macro_f1=0.85, false_tickets=0.08, urgent_recall=0.9)
+    _check(DATA / "train.jsonl", macro_f1=0.96, false_tickets=0.03, urgent_recall=0.95)
 
 
 def test_heldout_data() -> None:
-    _check(DATA / "heldout.jsonl", macro_f1=0.75, false_tickets=0.12, urgent_recall=0.7)
+    # heldout.jsonl was used for tuning after heldout2.jsonl was written: no longer held out
+    _check(DATA / "heldout.jsonl", macro_f1=0.96, false_tickets=0.03, urgent_recall=0.95)
 
 
 def test_labelled_data_is_well_formed() -> None:
@@ -43,4 +44,4 @@ def test_labelled_data_is_well_formed() -> None:
             assert rec["label"] in CATEGORIES and isinstance(rec["urgent"], bool), rec
             assert not rec["urgent"] or rec["label"] != "none", rec
             total += 1
-    assert total >= 1000
+    assert total >= 2500
