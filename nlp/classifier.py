@@ -273,9 +273,18 @@ class Classifier:
         evidence = best_score + request
         # Category words alone ("电梯修好了") are weak evidence of a request: capped.
         topic = min(max(best_score, scores.get("other", 0.0)), self._topic_cap)
-        if none > 0 and none > request + self._topic_weight * topic:
+        # Present danger that survived the [urgent] exclusions (误报, 没事了 ...) is not chatter.
+        danger = scores.get("urgent", 0.0) if scores.get("urgent", 0.0) >= self._urgent_min else 0.0
+        if none > 0 and none > request + self._topic_weight * topic + danger:
             margin = (none - evidence) / (none + evidence + 1e-9)
             return _none(_squash(0.5 + 0.5 * margin, none, self._scale))
+        if best_score == 0 and danger:
+            # danger words without any topic word ("大爷晕过去了 快打120"): a safety ticket
+            scores["safety"] = danger
+            hits["safety"] = hits.get("urgent", [])
+            best_score, best = danger, "safety"
+            ranked = [(danger, "safety")] + ranked[1:]
+            evidence = best_score + request
         if best_score == 0 or evidence < self._request_min:
             if other_score + request >= self._other_min and other_score + request > none:
                 category, top = "other", other_score + request
