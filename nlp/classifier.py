@@ -317,6 +317,12 @@ class Classifier:
         strength = 1 - math.exp(-(top + 0.5 * request) / self._scale)
         conf = strength * (0.45 + 0.55 * margin)
         conf = 0.2 + 0.8 * conf
+        # One matched rule and no request marker: the typical wrong ticket (a topic word
+        # in chatter) -- and any "not a request" evidence makes it weaker still.
+        if request == 0 and len(hits.get(category, ())) == 1:
+            conf -= 0.05
+        if none > 0:
+            conf -= 0.2 * none / (none + top)
         return self._ticket(category, text, hits, location, conf, scores)
 
     def _ticket(

@@ -34,6 +34,14 @@ def test_heldout_data() -> None:
     _check(DATA / "heldout.jsonl", macro_f1=0.96, false_tickets=0.03, urgent_recall=0.95)
 
 
+def test_heldout2_data() -> None:
+    # Written before any rule change of this round and never tuned on; measured once
+    # mid-way (F1 0.905 / 16.7 % / 0.60) and at the end (0.909 / 16.7 % / 0.80).
+    # These floors only guard against regressions; the targets (0.85 / 5 % / 0.9) are
+    # not met on false tickets and urgent recall.
+    _check(DATA / "heldout2.jsonl", macro_f1=0.88, false_tickets=0.20, urgent_recall=0.73)
+
+
 def test_labelled_data_is_well_formed() -> None:
     from nlp import CATEGORIES
 
