@@ -125,7 +125,8 @@ def apply(
                  ticket.version)
         raise Conflict(f"ticket {ticket.id} changed since version {ticket.version}", texts.conflict(ticket.id))
     ctx.session.refresh(ticket)
-    record(ctx.session, ticket, EVENT_KINDS[action], ctx.actor, text=text, old_status=old, public=public)
+    event = record(ctx.session, ticket, EVENT_KINDS[action], ctx.actor, text=text, old_status=old, public=public)
+    event.at = ctx.now  # the same clock as the ticket's updated_at
     if public and notice:
         notify.to_followers(ctx.session, ticket, notice)
     log.info("ticket.transition ticket=%s action=%s actor=%s %s->%s version=%s", ticket.id, action, ctx.actor,

@@ -241,8 +241,8 @@ def merge(ctx: Context, t: Ticket, rest: str) -> Reply:
     moving = [f for f in followers(ctx.session, t.id) if f.userid not in already]
     for f in moving:
         follow(ctx.session, target.id, f.userid, f.channel, f.chat_id)
-    record(ctx.session, target, "merged_in", ctx.actor, text=f"合并了 #{t.id}",
-                     old_status=target.status, public=False)
+    record(ctx.session, target, "merged_in", ctx.actor, text=f"合并了 #{t.id}", old_status=target.status,
+           public=False).at = ctx.now
     return Reply(texts.merged_reply(t.id, target.id, len(moving)), t.id)
 
 
