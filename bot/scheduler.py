@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, JobEvent
 from apscheduler.executors.pool import ThreadPoolExecutor as ApsThreadPool
 from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -34,6 +35,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine, inspect
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from bot.config import Config
@@ -136,6 +138,28 @@ class MigratedJobStore(SQLAlchemyJobStore):
     def shutdown(self):
         pass  # the engine belongs to the app
 
+    # APScheduler's main loop does not guard these: a database blip would end its thread for good. A failure
+    # is logged and retried instead (a job then due again runs again; its dedup keys keep the pushes single).
+
+    def get_next_run_time(self):
+        try:
+            return super().get_next_run_time()
+        except DBAPIError as e:
+            log.warning("scheduler.store_unavailable op=next_run_time reason=%s", type(e.orig).__name__)
+            return datetime.now(TZ) + timedelta(seconds=10)
+
+    def update_job(self, job):
+        try:
+            super().update_job(job)
+        except DBAPIError as e:
+            log.warning("scheduler.store_unavailable op=update id=%s reason=%s", job.id, type(e.orig).__name__)
+
+    def remove_job(self, job_id):
+        try:
+            super().remove_job(job_id)
+        except DBAPIError as e:
+            log.warning("scheduler.store_unavailable op=remove id=%s reason=%s", job_id, type(e.orig).__name__)
+
 
 class _ContextPool(concurrent.futures.ThreadPoolExecutor):
     def submit(self, fn, /, *args, **kwargs):
@@ -196,13 +220,15 @@ class PushScheduler:
     """Runs APScheduler while this process holds the scheduler lease; stands by otherwise."""
 
     def __init__(self, engine: Engine, config: Config, *, clock: Callable[[], datetime] = utcnow,
-                 wake: Callable[[], None] = lambda: None, holder: str | None = None) -> None:
+                 wake: Callable[[], None] = lambda: None, holder: str | None = None,
+                 on_job: Callable[[JobEvent], None] | None = None) -> None:
         self._engine = engine
         self._config = config
         self._clock = clock
         self.runtime = Runtime(engine, config, clock, wake)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._aps: BackgroundScheduler | None = None
+        self._on_job = on_job  # called (from the scheduler's threads) after each run, miss or failure
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self.became_leader = asyncio.Event()  # for tests and logs: set each time this process takes the lead
@@ -241,7 +267,7 @@ class PushScheduler:
                 log.exception("scheduler.tick_failed holder=%s", self.holder)
             try:
                 await asyncio.wait_for(self._stop.wait(), timeout=tick)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def tick(self) -> None:
@@ -279,6 +305,7 @@ class PushScheduler:
             job_defaults={"coalesce": True, "misfire_grace_time": c.misfire_grace_seconds, "max_instances": 1},
         )
         aps.start(paused=True)
+        aps.add_listener(self._job_event, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
         self._aps = aps
         try:
             self.sync_config_jobs()
@@ -288,6 +315,15 @@ class PushScheduler:
             raise
         aps.resume()
         log.info("scheduler.leading holder=%s jobs=%d", self.holder, len(aps.get_jobs()))
+
+    def _job_event(self, event: JobEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            log.warning("scheduler.missed id=%s run_time=%s (past the grace time)", event.job_id,
+                        event.scheduled_run_time)
+        elif event.code == EVENT_JOB_ERROR:
+            log.error("scheduler.job_failed id=%s reason=%r", event.job_id, event.exception)
+        if self._on_job is not None:
+            self._on_job(event)
 
     def _step_down(self) -> None:
         if self._aps is not None:

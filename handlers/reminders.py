@@ -78,6 +78,6 @@ def check(session: Session, now: datetime, *, before: timedelta, escalate_after:
                                         text=f"超期提醒已发送至{texts.LEVEL_NAMES.get(level, level)}", public=False))
                 log.info("reminders.escalated ticket=%s level=%s to=%d", t.id, level, made)
             elif not upper:
-                log.warning("reminders.no_upper ticket=%s level=%s", t.id, level)
+                log.debug("reminders.no_upper ticket=%s level=%s", t.id, level)
             n += made
     return n

@@ -13,9 +13,9 @@ from tests.push.conftest import ROBOT
 
 def put(engine, *rows: tuple[str, str, str], **kw) -> list[int]:
     with Session(engine) as s:
-        made = [enqueue(s, kind, target, text, **kw) for kind, target, text in rows]
+        ids = [enqueue(s, kind, target, text, **kw) for kind, target, text in rows]
         s.commit()
-        return [r.id for r in made]
+        return ids
 
 
 def statuses(engine) -> dict[int, str]:
