@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, tuple_
+from sqlalchemy import and_, insert, or_, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -29,10 +29,13 @@ def open_duplicates(session: Session, keys: set[DuplicateKey], since: datetime) 
     keys = {k for k in keys if k[2]}
     if not keys:
         return {}
+    # OR of equalities rather than a tuple IN: SQLite then searches ix_ticket_duplicate once per place
+    # instead of scanning every open ticket of the grid.
+    places = or_(*(and_(_T.c.grid_id == g, _T.c.category == c, _T.c.location == loc, _T.c.created_at >= since)
+                   for g, c, loc in sorted(keys)))
     rows = session.connection().execute(
         select(_T.c.id, _T.c.grid_id, _T.c.category, _T.c.location, _T.c.status)
-        .where(tuple_(_T.c.grid_id, _T.c.category, _T.c.location).in_(sorted(keys)),
-               _T.c.status.in_(OPEN_STATUSES), _T.c.created_at >= since)
+        .where(places, _T.c.status.in_(OPEN_STATUSES))
         .order_by(_T.c.id)
     ).all()
     return {(g, c, loc): (number, status) for number, g, c, loc, status in rows}  # newest wins
