@@ -9,6 +9,7 @@ from sqlmodel import select
 from handlers import texts
 from handlers.context import Context
 from handlers.messages import Reply
+from handlers.intake import Request
 from handlers.tickets import open_or_join
 from nlp import Classification, Location
 from storage.models import Clarification
@@ -73,7 +74,7 @@ def _named_category(answer: str) -> str | None:
     return None
 
 
-def answer(ctx: Context, pending: Clarification, text: str) -> Reply:
+def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request:
     """The sender's next message answers the question: yes, a category, no, or more detail."""
     pending.done = True
     _pending_keys(ctx).discard(_key(ctx))

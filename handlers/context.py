@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from datetime import datetime
 
 from sqlmodel import Session
@@ -13,6 +14,9 @@ from handlers.settings import TicketRules
 from nlp import Classifier
 from storage.models import Grid, Member
 from storage.types import utcnow
+
+if TYPE_CHECKING:
+    from handlers.intake import Intake
 
 
 @dataclass(slots=True)
@@ -35,6 +39,7 @@ class Context:
     member: Member | None
     grid: Grid | None
     now: datetime = field(default_factory=utcnow)
+    intake: Intake | None = None  # the batch's requests, written together; None: write each at once
 
     @property
     def text(self) -> str:

@@ -58,8 +58,8 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
             results.append(Reply(*inbound.stored_reply(session, msg.channel, msg.msg_id)))
             continue
         ctx = Context(session=session, services=services, msg=msg, inbound_id=row_id, member=member, grid=grid,
-                      now=now)
-        results.append(_run(ctx, intake))
+                      now=now, intake=intake)
+        results.append(_run(ctx))
     intake.flush()
 
     replies = [r.reply if isinstance(r, Request) else r for r in results]
@@ -80,8 +80,8 @@ def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, or
     return member, grid
 
 
-def _run(ctx: Context, intake: Intake) -> Reply | Request:
-    """A reply now, or a request whose reply ``intake.flush`` writes."""
+def _run(ctx: Context) -> Reply | Request:
+    """A reply now, or a request whose reply the batch's intake writes."""
     msg = ctx.msg
     try:
         inv = REGISTRY.parse(msg.text)
@@ -91,8 +91,9 @@ def _run(ctx: Context, intake: Intake) -> Reply | Request:
             if not c.is_request:
                 return Reply.silent()  # most chatter: nothing to write
             if c.confidence >= ctx.rules.confidence_threshold:
-                return intake.add(msg, ctx.grid, c, ctx.text)  # most requests: written with the batch
-        intake.flush()  # what follows may read tickets the batch has opened so far
+                return open_or_join(ctx, ctx.grid, c, ctx.text)  # most requests: written with the batch
+        if inv is not None and ctx.intake is not None:
+            ctx.intake.flush()  # a command may read the tickets this batch has opened so far
         with ctx.session.begin_nested():
             return dispatch(ctx, inv, c)
     except CommandError as e:
@@ -104,7 +105,7 @@ def _run(ctx: Context, intake: Intake) -> Reply | Request:
         return Reply(texts.INTERNAL_ERROR)
 
 
-def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | None = None) -> Reply:
+def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | None = None) -> Reply | Request:
     """What the message means; raising ``CommandError`` undoes whatever it wrote."""
     if inv is not None:
         inv.command.check(ctx)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from handlers.context import Context
-from handlers.intake import Intake
+from handlers.intake import Intake, Request
 from handlers.messages import Reply
 from nlp import Classification
 from storage.models import Grid, Ticket, TicketEvent
@@ -29,8 +29,11 @@ def record(
     return ev
 
 
-def open_or_join(ctx: Context, grid: Grid, c: Classification, text: str) -> Reply:
-    """Open a ticket for one request now (or join an open one): the single-message form of ``Intake``."""
+def open_or_join(ctx: Context, grid: Grid, c: Classification, text: str) -> Reply | Request:
+    """Open a ticket for a request, or join an open one: with the batch's intake when there is one (the reply
+    comes when it is written), else at once."""
+    if ctx.intake is not None:
+        return ctx.intake.add(ctx.msg, grid, c, text)
     intake = Intake(ctx.session, ctx.services, ctx.now)
     req = intake.add(ctx.msg, grid, c, text)
     intake.flush()

@@ -1,0 +1,127 @@
+"""Asking instead of guessing: a vague request gets one question, and the answer completes it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from bot.orgsync import sync_org
+from conftest import example_config
+from handlers.context import Services
+from handlers.messages import InboundMessage
+from handlers.router import handle, handle_batch
+from nlp import Classification, Location
+from storage.models import Clarification, Ticket
+
+VAGUE = "楼下那个东西又不行了 有人管没"
+
+
+class ScriptedClassifier:
+    """Known answers for the texts these tests use; the real classifier's rules are tested in tests/nlp."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+
+    def classify(self, text: str) -> Classification:
+        if text == VAGUE:
+            return Classification("property", False, ("不行了",), Location(building=3), 0.3)
+        return self.real.classify(text)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def say(engine, classifier):
+    config = example_config()
+    clock = Clock()
+    services = Services(rules=config.ticket_rules(), classifier=ScriptedClassifier(classifier), clock=clock)
+    with Session(engine) as s:
+        sync_org(s, config.org)
+        s.commit()
+    n = iter(range(1, 1000))
+
+    def say(text: str, sender: str = "r1"):
+        with Session(engine) as s:
+            reply = handle(s, InboundMessage("bridge", f"c{next(n)}", sender, text, clock.now, "bridge-quehua-1"),
+                           services)
+            s.commit()
+        return reply
+
+    say.clock = clock
+    return say
+
+
+def tickets(engine) -> list[Ticket]:
+    with Session(engine) as s:
+        return list(s.exec(select(Ticket)).all())
+
+
+def test_a_vague_request_gets_a_question_not_a_ticket(say, engine):
+    reply = say(VAGUE)
+    assert reply.ticket is None and "物业服务" in reply.text and "回复「是」" in reply.text
+    assert tickets(engine) == []
+
+
+def test_yes_opens_the_guessed_ticket(say, engine):
+    say(VAGUE)
+    reply = say("是的")
+    assert reply.ticket is not None and "物业服务" in reply.text
+    (t,) = tickets(engine)
+    assert (t.category, t.text) == ("property", VAGUE)
+
+
+def test_naming_a_category_opens_that_one(say, engine):
+    say(VAGUE)
+    reply = say("环境卫生")
+    assert reply.ticket is not None
+    assert tickets(engine)[0].category == "environment"
+
+
+def test_no_drops_it(say, engine):
+    say(VAGUE)
+    assert say("不是").text == "好的，已取消，这条消息不作为诉求登记。"
+    assert tickets(engine) == []
+    assert say("谢谢").text is None  # and the question is over
+
+
+def test_more_detail_completes_it(say, engine):
+    say(VAGUE)
+    reply = say("就是3号楼的充电桩 插上没反应")
+    assert reply.ticket is not None
+    (t,) = tickets(engine)
+    assert t.category == "charging" and VAGUE in t.text
+
+
+def test_only_the_asked_person_answers_and_the_question_expires(say, engine):
+    say(VAGUE, sender="r1")
+    assert say("是", sender="someone-else").text is None
+    say.clock.now += timedelta(minutes=31)
+    assert say("是", sender="r1").text is None
+    assert tickets(engine) == []
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Clarification)).one() == 1
+
+
+def test_question_and_answer_in_one_batch(engine, classifier):
+    config = example_config()
+    services = Services(rules=config.ticket_rules(), classifier=ScriptedClassifier(classifier))
+    now = datetime.now(UTC)
+    with Session(engine) as s:
+        sync_org(s, config.org)
+        replies = handle_batch(s, [
+            InboundMessage("bridge", "q1", "r9", VAGUE, now, "bridge-quehua-1"),
+            InboundMessage("bridge", "q2", "r9", "是", now, "bridge-quehua-1"),
+            InboundMessage("bridge", "q3", "r8", "进度 1", now, "bridge-quehua-1"),
+        ], services)
+        s.commit()
+    assert replies[0].ticket is None and replies[1].ticket == 1
+    assert "工单 #1" in replies[2].text
