@@ -105,11 +105,11 @@ def follow(session: Session, ticket_id: int, userid: str, channel: str, chat_id:
     session.flush()  # followers added as ORM objects earlier in this transaction count too
     dialect = session.get_bind().dialect.name
     ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(TicketFollower.__table__)
-    result = session.connection().execute(
-        ins.on_conflict_do_nothing(index_elements=["ticket_id", "userid"]),
+    inserted = session.connection().execute(
+        ins.on_conflict_do_nothing(index_elements=["ticket_id", "userid"]).returning(_F.c.ticket_id),
         {"ticket_id": ticket_id, "userid": userid, "channel": channel, "chat_id": chat_id, "at": at or utcnow()},
-    )
-    return result.rowcount == 1
+    ).first()
+    return inserted is not None  # RETURNING, not rowcount: psycopg reports -1 for this statement
 
 
 def followers(session: Session, ticket_id: int) -> list[TicketFollower]:

@@ -61,3 +61,17 @@ def test_a_retry_inside_a_later_batch_gets_the_first_answer(engine, classifier):
     assert again[1] == first[0]
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Ticket)).one() == 1
+
+
+def test_follow_tells_whether_the_follower_is_new(engine):
+    from storage.tickets import follow
+
+    config = example_config()
+    with Session(engine) as s:
+        sync_org(s, config.org)
+        s.add(Ticket(grid_id="quehua-1", category="roads", text="t", reporter_id="a", channel="bridge",
+                     due_at=datetime.now(UTC)))
+        s.commit()
+        assert follow(s, 1, "b", "bridge", GROUP) is True
+        assert follow(s, 1, "b", "bridge", GROUP) is False
+        s.commit()
