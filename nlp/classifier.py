@@ -38,6 +38,22 @@ _TICKET_CATEGORIES = tuple(c for c in CATEGORIES if c != "none")
 _ORDER = {c: i for i, c in enumerate(CATEGORIES)}  # ties go to the earlier TAXONOMY category
 # "16路", "k105路": a bus line number (but not 路口/路灯/路边 ...)
 _BUS_LINE = re.compile(r"(?<![\d号楼])[a-z]?\d{1,3}路(?![口灯边段面上])")
+# "不是电梯坏了 是俺家钥匙卡丢了": a corrected statement within one clause pair
+# (not "是不是", not "不是一天两天了").
+_CORRECTION = re.compile(r"(?<!是)不是([^ ]{1,10}?) ?(?:而是|是)(?!不是)")
+_NOT_CORRECTION = re.compile(r"[天月年次回遍趟]|第一|头一")
+# "8:00-18:00", "8点至17点", "上午9点到下午5点": the time span of a notice
+_TIME_SPAN = re.compile(
+    r"\d{1,2}(?:[:：]\d{2}|点半?|时)\s*(?:[-—–~～至]|到)\s*(?:上午|下午|晚上|中午)?\d{1,2}(?:[:：]\d{2}|点|时)"
+)
+
+
+def _correction(m: re.Match) -> str:
+    if _NOT_CORRECTION.search(m.group(1)):
+        return m.group(0)
+    return " 澄清是 "
+
+
 # Negation right before a "not a request" phrase ("没到家", "还没好") cancels it.
 _NEGATORS = frozenset("没不未别")
 
@@ -104,7 +120,9 @@ class _Compiled:
     lengths: dict[str, tuple[int, ...]]  # first character -> literal lengths, longest first
     by_literal: dict[str, tuple[int, ...]]  # literal -> indices of rules using it
     rules: list[Rule]
-    exclusions: dict[str, tuple[tuple[tuple[str, ...], ...], ...]]
+    exclusions: dict[
+        str, tuple[tuple[tuple[tuple[str, ...], ...], tuple[tuple[int, ...], ...]], ...]
+    ]
     synonyms: list[tuple[str, str]]
     negatable: frozenset[str]  # "not a request" literals cancelled by a preceding negation
     settings: dict[str, float] = field(default_factory=dict)
@@ -121,7 +139,7 @@ class _Compiled:
                         by_literal[alt].append(idx)
         exclusions = {section: tuple(entries) for section, entries in rs.exclusions.items()}
         for entries in exclusions.values():
-            for groups in entries:
+            for groups, _chains in entries:
                 for group in groups:
                     literals.update(group)
         lengths: dict[str, set[int]] = defaultdict(set)
@@ -134,17 +152,20 @@ class _Compiled:
             rules=list(rs.rules),
             exclusions=exclusions,
             synonyms=list(rs.synonyms),
+            # "not a request" words that no category or danger rule uses; the [request]
+            # "new problem after completion" chains may share them ("没修好" is neither).
             negatable=frozenset(
                 lit
                 for lit, ids in by_literal.items()
-                if all(rs.rules[i].section == "none" for i in ids)
+                if all(rs.rules[i].section in ("none", "request") for i in ids)
+                and any(rs.rules[i].section == "none" for i in ids)
             ),
             settings=dict(rs.settings),
         )
 
-    def find(self, text: str) -> set[str]:
-        """All rule literals occurring in ``text``."""
-        found: set[str] = set()
+    def find(self, text: str) -> dict[str, list[int]]:
+        """All rule literals occurring in ``text`` with their start offsets."""
+        found: dict[str, list[int]] = {}
         lengths, literals, negatable = self.lengths, self.literals, self.negatable
         for i, ch in enumerate(text):
             lens = lengths.get(ch)
@@ -155,8 +176,61 @@ class _Compiled:
                 if sub in literals:
                     if i and sub in negatable and text[i - 1] in _NEGATORS:
                         continue  # "没到账了" is not "到账了"
-                    found.add(sub)
+                    found.setdefault(sub, []).append(i)
         return found
+
+    def chained(
+        self,
+        groups: tuple[tuple[str, ...], ...],
+        chain: tuple[int, ...],
+        found: dict[str, list[int]],
+    ) -> str | None:
+        """Matched literals of an ``A > B > C`` chain joined by '>', or None.
+
+        Each step must start at or after the end of the previous one and at most
+        ``near_window`` characters later.
+        """
+        window = self.settings.get("near_window", 6.0)
+        # reachable: end offset -> matched labels so far
+        reachable: dict[int, str] = {}
+        for alt in groups[chain[0]]:
+            for start in found.get(alt, ()):
+                reachable.setdefault(start + len(alt), alt)
+        for step in chain[1:]:
+            nxt: dict[int, str] = {}
+            for alt in groups[step]:
+                for start in found.get(alt, ()):
+                    for end, label in reachable.items():
+                        if end <= start <= end + window:
+                            nxt.setdefault(start + len(alt), f"{label}>{alt}")
+                            break
+            if not nxt:
+                return None
+            reachable = nxt
+        return next(iter(reachable.values()), None)
+
+    def matches(
+        self,
+        groups: tuple[tuple[str, ...], ...],
+        chains: tuple[tuple[int, ...], ...],
+        found: dict[str, list[int]],
+    ) -> list[str] | None:
+        """Matched literal per group (chains as one 'A>B' item), or None."""
+        in_chain = {i for chain in chains for i in chain}
+        matched: list[str] = []
+        for i, group in enumerate(groups):
+            if i in in_chain:
+                continue
+            alt = next((a for a in group if a in found), None)
+            if alt is None:
+                return None
+            matched.append(alt)
+        for chain in chains:
+            label = self.chained(groups, chain, found)
+            if label is None:
+                return None
+            matched.append(label)
+        return matched
 
 
 # --------------------------------------------------------------------------- classifier
@@ -196,13 +270,26 @@ class Classifier:
 
     # ----------------------------------------------------------------- helpers
     def normalise(self, text: str) -> str:
-        """Compact normalised text with synonyms and typos rewritten."""
-        compact = clean(text).replace(" ", "")
+        """Compact normalised text with synonyms and typos rewritten.
+
+        Two shapes are rewritten to marker words that rules can use:
+
+        * a corrected statement "不是X 是Y" ("不是电梯坏了 是俺家钥匙卡丢了"): X is
+          dropped -- it is what the problem is *not* -- and "不是…是" becomes
+          ``澄清是``;
+        * a notice's time span ("8:00-18:00", "上午9点至下午5点") adds ``|时段通知``.
+        """
+        cleaned = clean(text)
+        if "不是" in cleaned:
+            cleaned = _CORRECTION.sub(_correction, cleaned)
+        compact = cleaned.replace(" ", "")
         for variant, canonical in self._c.synonyms:
             if variant in compact:
                 compact = compact.replace(variant, canonical)
         if _BUS_LINE.search(compact):
             compact += "|公交线路号"
+        if _TIME_SPAN.search(text):
+            compact += "|时段通知"
         return compact
 
     def tokenize(self, text: str) -> list[str]:
@@ -230,18 +317,13 @@ class Classifier:
                     continue
                 seen.add(idx)
                 rule = rules[idx]
-                matched = []
-                for group in rule.groups:
-                    alt = next((a for a in group if a in found), None)
-                    if alt is None:
-                        break
-                    matched.append(alt)
-                else:
+                matched = self._c.matches(rule.groups, rule.chains, found)
+                if matched is not None:
                     scores[rule.section] += rule.weight
                     hits[rule.section].append((rule.weight, "+".join(matched)))
         for section, entries in self._c.exclusions.items():
             if section in scores and any(
-                all(any(alt in found for alt in group) for group in groups) for groups in entries
+                self._c.matches(groups, chains, found) is not None for groups, chains in entries
             ):
                 scores[section] = 0.0
                 hits[section] = []

@@ -7,6 +7,8 @@ Format (one entry per line, ``#`` starts a comment)::
     电动车|电瓶车 + 楼道 + 充 = 5  # co-occurrence: every part must appear
     not 已经修好|修好了          # exclusion: the section scores 0 when present
     not 车棚 + 插座             # exclusion with co-occurrence: all parts must appear
+    已经|刚 > 修好|好了 = 4      # ordered: the second part starts within ``near_window``
+                                # characters after the end of the first (chains: A > B > C)
 
 Special sections:
 
@@ -58,6 +60,7 @@ SETTINGS: dict[str, tuple[float, float, float]] = {
     "topic_weight": (0.5, 0.0, 5.0),
     "topic_cap": (6.0, 0.0, 50.0),  # category evidence counted against "not a request" is capped
     "confidence_scale": (4.0, 0.5, 50.0),  # score at which confidence reaches ~63 %
+    "near_window": (6.0, 0.0, 40.0),  # max characters between the parts of an ``A > B`` chain
 }
 
 MAX_WEIGHT = 20.0
@@ -76,11 +79,20 @@ class Rule:
     groups: tuple[tuple[str, ...], ...]
     weight: float
     line: int
+    # Ordered "A > B" parts: each chain is a tuple of indices into ``groups`` whose
+    # matches must follow each other closely (see ``near_window``).
+    chains: tuple[tuple[int, ...], ...] = ()
 
     @property
     def label(self) -> str:
         """Human-readable form used in ``Classification.keywords``."""
-        return "+".join(group[0] for group in self.groups)
+        chained = {i for chain in self.chains for i in chain[1:]}
+        out = ""
+        for i, group in enumerate(self.groups):
+            if i:
+                out += ">" if i in chained else "+"
+            out += group[0]
+        return out
 
 
 @dataclass(slots=True)
@@ -89,7 +101,10 @@ class RuleSet:
 
     path: str
     rules: list[Rule] = field(default_factory=list)
-    exclusions: dict[str, list[tuple[tuple[str, ...], ...]]] = field(default_factory=dict)
+    # section -> exclusions, each ``(groups, chains)`` like a rule's
+    exclusions: dict[
+        str, list[tuple[tuple[tuple[str, ...], ...], tuple[tuple[int, ...], ...]]]
+    ] = field(default_factory=dict)
     synonyms: list[tuple[str, str]] = field(default_factory=list)
     settings: dict[str, float] = field(default_factory=dict)
 
@@ -122,6 +137,20 @@ def _weight(raw: str, where: str, what: str) -> float:
     return value
 
 
+def _parts(raw: str, where: str) -> tuple[tuple[tuple[str, ...], ...], tuple[tuple[int, ...], ...]]:
+    """``"A|B + C > D"`` -> groups ``((A, B), (C,), (D,))`` and chains ``((1, 2),)``."""
+    groups: list[tuple[str, ...]] = []
+    chains: list[tuple[int, ...]] = []
+    for part in raw.split("+"):
+        steps = part.split(">")
+        start = len(groups)
+        for step in steps:
+            groups.append(_alternatives(step, where))
+        if len(steps) > 1:
+            chains.append(tuple(range(start, len(groups))))
+    return tuple(groups), tuple(chains)
+
+
 def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
     """Parse the rules file content; ``path`` is only used in error messages."""
     rs = RuleSet(path=path, settings={k: v[0] for k, v in SETTINGS.items()})
@@ -149,8 +178,7 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
         if line.startswith("not ") or line.startswith("not\t"):
             if section in SPECIAL_SECTIONS:
                 raise RuleError(f"{where}: 'not' is not allowed in [{section}]")
-            groups = tuple(_alternatives(part, where) for part in line[4:].split("+"))
-            rs.exclusions.setdefault(section, []).append(groups)
+            rs.exclusions.setdefault(section, []).append(_parts(line[4:], where))
             continue
         if "=" not in line:
             raise RuleError(f"{where}: expected 'keyword = weight', got {line!r}")
@@ -179,8 +207,8 @@ def parse_rules(text: str, path: str = "<rules>") -> RuleSet:
                 if alt != target:
                     rs.synonyms.append((alt, target))
             continue
-        groups = tuple(_alternatives(part, where) for part in key.split("+"))
-        rs.rules.append(Rule(section, groups, _weight(value, where, key), lineno))
+        groups, chains = _parts(key, where)
+        rs.rules.append(Rule(section, groups, _weight(value, where, key), lineno, chains))
     # Longer variants first so that "冲电桩" is rewritten before a shorter "冲电".
     rs.synonyms.sort(key=lambda pair: -len(pair[0]))
     return rs
