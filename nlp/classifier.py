@@ -48,6 +48,9 @@ _TIME_SPAN = re.compile(
 )
 
 
+_BROADCAST = re.compile(r"@(?:全体成员|所有人|全体|all)|^\s*【[^】]{1,12}】", re.I)
+
+
 def _correction(m: re.Match) -> str:
     if _NOT_CORRECTION.search(m.group(1)):
         return m.group(0)
@@ -277,7 +280,9 @@ class Classifier:
         * a corrected statement "不是X 是Y" ("不是电梯坏了 是俺家钥匙卡丢了"): X is
           dropped -- it is what the problem is *not* -- and "不是…是" becomes
           ``澄清是``;
-        * a notice's time span ("8:00-18:00", "上午9点至下午5点") adds ``|时段通知``.
+        * a notice's time span ("8:00-18:00", "上午9点至下午5点") adds ``|时段通知``;
+        * a broadcast mention (@全体成员, @所有人) or a 【title】 opening adds ``|全体通知``
+          (mentions are removed by ``clean``).
         """
         cleaned = clean(text)
         if "不是" in cleaned:
@@ -290,6 +295,8 @@ class Classifier:
             compact += "|公交线路号"
         if _TIME_SPAN.search(text):
             compact += "|时段通知"
+        if _BROADCAST.search(text):
+            compact += "|全体通知"
         return compact
 
     def tokenize(self, text: str) -> list[str]:
