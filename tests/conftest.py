@@ -111,7 +111,9 @@ def example_config(**overrides) -> Config:
 
 @pytest.fixture
 def config(db_url) -> Config:
-    return example_config(storage={"url": db_url})
+    """The example config on the test database, without the background sender and scheduler: tests of what
+    handlers decide read the outbox rows; tests/push runs the sender against a fake WeCom API."""
+    return example_config(storage={"url": db_url}, outbox={"enabled": False}, scheduler={"enabled": False})
 
 
 @pytest.fixture
