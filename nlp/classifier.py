@@ -51,6 +51,11 @@ _TIME_SPAN = re.compile(
 _BROADCAST = re.compile(r"@(?:全体成员|所有人|全体|all)|^\s*【[^】]{1,12}】", re.I)
 
 
+# "换好了", "抽完了" closing a clause (not 不好了 / 没完了 / 用完了 / 快好了)
+_DONE = re.compile(r"(?<![不没未快用太真最挺])(?:好|完)了(?= |$)")
+_THANKS_FIRST = ("谢谢", "感谢", "多谢", "表扬", "点赞", "给力", "辛苦")
+
+
 def _correction(m: re.Match) -> str:
     if _NOT_CORRECTION.search(m.group(1)):
         return m.group(0)
@@ -282,7 +287,10 @@ class Classifier:
           ``澄清是``;
         * a notice's time span ("8:00-18:00", "上午9点至下午5点") adds ``|时段通知``;
         * a broadcast mention (@全体成员, @所有人) or a 【title】 opening adds ``|全体通知``
-          (mentions are removed by ``clean``).
+          (mentions are removed by ``clean``);
+        * a clause ending in a result complement "V好了" / "V完了" ("商量好了", "抽完了")
+          adds ``|完成了``;
+        * a message that opens with thanks or praise adds ``|开头致谢``.
         """
         cleaned = clean(text)
         if "不是" in cleaned:
@@ -297,6 +305,10 @@ class Classifier:
             compact += "|时段通知"
         if _BROADCAST.search(text):
             compact += "|全体通知"
+        if _DONE.search(cleaned):
+            compact += "|完成了"
+        if compact.startswith(_THANKS_FIRST):
+            compact += "|开头致谢"
         return compact
 
     def tokenize(self, text: str) -> list[str]:
