@@ -35,11 +35,17 @@ def test_heldout_data() -> None:
 
 
 def test_heldout2_data() -> None:
-    # Written before any rule change of this round and never tuned on; measured once
-    # mid-way (F1 0.905 / 16.7 % / 0.60) and at the end (0.909 / 16.7 % / 0.80).
-    # These floors only guard against regressions; the targets (0.85 / 5 % / 0.9) are
-    # not met on false tickets and urgent recall.
-    _check(DATA / "heldout2.jsonl", macro_f1=0.88, false_tickets=0.20, urgent_recall=0.73)
+    # Written before the previous round; its errors were studied in this round, so it is
+    # no longer held out (0.909 / 16.7 % / 0.80 before, 0.936 / 2.1 % / 1.00 after).
+    _check(DATA / "heldout2.jsonl", macro_f1=0.92, false_tickets=0.04, urgent_recall=0.95)
+
+
+def test_heldout3_data() -> None:
+    # Written before any rule change of this round, never tuned on (its errors were never
+    # read); measured once mid-way (0.855 / 20.2 % / 0.81) and at the end
+    # (0.857 / 19.3 % / 0.81).  Regression floors only: the targets (0.85 / 5 % / 0.9)
+    # are NOT met on false tickets and urgent recall for wording the rules do not know.
+    _check(DATA / "heldout3.jsonl", macro_f1=0.84, false_tickets=0.22, urgent_recall=0.76)
 
 
 def test_labelled_data_is_well_formed() -> None:
