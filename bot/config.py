@@ -13,12 +13,10 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from handlers.settings import TicketRules
+from nlp import CATEGORIES
 
 Role = Literal["resident", "grid_worker", "mediator", "department", "secretary", "admin"]
-CATEGORY_CODES = (
-    "charging", "waste", "parking", "roads", "transport", "utilities", "property",
-    "environment", "safety", "dispute", "legal", "policy", "other",
-)
+CATEGORY_CODES = tuple(c for c in CATEGORIES if c != "none")  # the categories a ticket can have
 
 
 class ConfigError(Exception):

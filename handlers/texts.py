@@ -5,23 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers.settings import TZ
+from nlp import CATEGORIES
 
-CATEGORY_NAMES = {
-    "charging": "充电设施",
-    "waste": "垃圾清运",
-    "parking": "停车管理",
-    "roads": "道路与公共设施",
-    "transport": "公交出行",
-    "utilities": "水电气暖",
-    "property": "物业服务",
-    "environment": "环境卫生与噪音",
-    "safety": "安全隐患",
-    "dispute": "矛盾纠纷",
-    "legal": "法律咨询",
-    "policy": "政策咨询与民生服务",
-    "other": "其他诉求",
-    "none": "非诉求",
-}
+CATEGORY_NAMES = CATEGORIES  # the taxonomy's Chinese names, owned by the classifier's rules
 
 STATUS_NAMES = {
     "open": "待受理",

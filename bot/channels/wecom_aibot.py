@@ -25,9 +25,9 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels.base import Adapter
+from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto, query_params
-from handlers.errors import BadPayload, BadSignature
+from handlers.errors import BadPayload
 from handlers.messages import InboundMessage, Reply
 
 log = logging.getLogger("gridbot.wecom_aibot")
@@ -91,30 +91,13 @@ def stream_id_for(msg_id: str) -> str:
     return hashlib.sha256(msg_id.encode()).hexdigest()[:32]
 
 
-class WecomAibotAdapter(Adapter):
+class WecomAibotAdapter(WecomAdapter):
     name = "wecom_aibot"
     path = "/wecom/aibot"
 
     def __init__(self, token: str, encoding_aes_key: str, replay_window: int = 300) -> None:
-        self.configured = bool(token and encoding_aes_key)
-        self.crypto = (WecomCrypto(token, encoding_aes_key, AIBOT_RECEIVE_ID, replay_window=replay_window)
-                       if self.configured else None)
-        if not self.configured:
-            log.warning("channel.unconfigured channel=%s (token or encoding_aes_key empty): "
-                        "every request is refused", self.name)
-
-    def _crypto(self) -> WecomCrypto:
-        if self.crypto is None:
-            raise BadSignature(f"{self.name} channel not configured")
-        return self.crypto
-
-    async def verify_url(self, request: web.Request) -> web.Response:
-        crypto = self._crypto()
-        signature, timestamp, nonce, echostr = query_params(
-            request.query, "msg_signature", "timestamp", "nonce", "echostr")
-        plain = crypto.verify_and_decrypt(signature, timestamp, nonce, echostr.replace(" ", "+"))
-        log.info("url.verified channel=%s", self.name)
-        return web.Response(text=plain, content_type="text/plain")
+        super().__init__(token, encoding_aes_key, AIBOT_RECEIVE_ID, configured=bool(token and encoding_aes_key),
+                         replay_window=replay_window)
 
     async def receive(self, request: web.Request, body: bytes) -> tuple[InboundMessage | None, AibotState]:
         crypto = self._crypto()

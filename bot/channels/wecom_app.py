@@ -25,9 +25,9 @@ from wechatpy.enterprise.messages import MESSAGE_TYPES, TextMessage
 from wechatpy.enterprise.replies import TextReply
 from wechatpy.messages import BaseMessage, UnknownMessage
 
-from bot.channels.base import Adapter
+from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto, query_params
-from handlers.errors import BadPayload, BadSignature
+from handlers.errors import BadPayload
 from handlers.messages import InboundMessage, Reply
 
 log = logging.getLogger("gridbot.wecom_app")
@@ -85,31 +85,13 @@ class AppState:
     message: BaseMessage | None
 
 
-class WecomAppAdapter(Adapter):
+class WecomAppAdapter(WecomAdapter):
     name = "wecom_app"
     path = "/wecom/callback"
 
     def __init__(self, token: str, encoding_aes_key: str, corp_id: str, replay_window: int = 300) -> None:
-        self.configured = bool(token and encoding_aes_key and corp_id)
-        self.crypto = (WecomCrypto(token, encoding_aes_key, corp_id, replay_window=replay_window)
-                       if self.configured else None)
-        if not self.configured:
-            log.warning("channel.unconfigured channel=%s (token, encoding_aes_key or corp_id empty): "
-                        "every request is refused", self.name)
-
-    def _crypto(self) -> WecomCrypto:
-        if self.crypto is None:
-            raise BadSignature(f"{self.name} channel not configured")
-        return self.crypto
-
-    async def verify_url(self, request: web.Request) -> web.Response:
-        crypto = self._crypto()
-        signature, timestamp, nonce, echostr = query_params(
-            request.query, "msg_signature", "timestamp", "nonce", "echostr")
-        echostr = echostr.replace(" ", "+")  # a '+' left un-escaped by a proxy arrives as a space
-        plain = crypto.verify_and_decrypt(signature, timestamp, nonce, echostr)
-        log.info("url.verified channel=%s", self.name)
-        return web.Response(text=plain, content_type="text/plain")
+        super().__init__(token, encoding_aes_key, corp_id, configured=bool(token and encoding_aes_key and corp_id),
+                         replay_window=replay_window)
 
     async def receive(self, request: web.Request, body: bytes) -> tuple[InboundMessage | None, AppState]:
         crypto = self._crypto()
