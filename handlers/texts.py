@@ -520,7 +520,7 @@ def digest(*, kind: str, scope_name: str, start: datetime, end: datetime, new: i
         for number, category, status, created, grid in oldest:
             days = max((end - created).days, 0)
             lines.append(f"· #{number} {CATEGORY_NAMES.get(category, category)} · {STATUS_NAMES.get(status, status)}"
-                         f" · 已{days}天（{grid}）")
+                         f" · {f'已{days}天' if days else '不足1天'}（{grid}）")
     return "\n".join(lines)
 
 
