@@ -60,11 +60,14 @@ async def errors_middleware(request: web.Request, handler):
         return web.json_response({"error": type(e).__name__, "reason": e.reason}, status=e.status)
     except web.HTTPRequestEntityTooLarge as e:
         log.warning("request.refused path=%s status=413 reason=body over %s bytes remote=%s",
-                    request.path, request.app._client_max_size, request.remote)
+                    request.path, request.app[CONFIG].server.max_body_bytes, request.remote)
         raise e
     except StoreUnavailable as e:
         log.error("request.unavailable path=%s reason=%s", request.path, e)
         return web.json_response({"error": "StoreUnavailable"}, status=503)
+
+
+_SILENT = Reply.silent()
 
 
 def _view(adapter: Adapter):
@@ -77,9 +80,6 @@ def _view(adapter: Adapter):
         return adapter.respond(reply, state)
 
     return post
-
-
-_SILENT = Reply.silent()
 
 
 async def healthz(request: web.Request) -> web.Response:
