@@ -25,6 +25,16 @@ BRIDGE_SECRET = "test-bridge-secret"
 GROUP = "bridge-quehua-1"  # bound to grid quehua-1 in config.example.toml
 
 
+def shared_file(relative: str) -> Path:
+    """A file of ../shared (beside the project, as CI lays it): skipped when absent, a failure under CI=true."""
+    path = SHARED / relative
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI lays ../shared beside the clone", pytrace=False)
+        pytest.skip(f"{path} not available", allow_module_level=True)
+    return path
+
+
 def _pg_reachable() -> str | None:
     import psycopg
 

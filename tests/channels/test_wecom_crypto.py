@@ -11,9 +11,9 @@ import pytest
 from bot.channels.wecom_crypto import WecomCrypto
 from handlers.errors import BadPayload, BadSignature
 from tests import wecom_reference as ref
-from tests.conftest import SHARED
+from tests.conftest import shared_file
 
-VECTORS = json.loads((SHARED / "wecom" / "crypto_vectors.json").read_text(encoding="utf-8"))
+VECTORS = json.loads(shared_file("wecom/crypto_vectors.json").read_text(encoding="utf-8"))
 IDS = [f"{i}-{v['flavour']}-{v['kind']}" for i, v in enumerate(VECTORS)]
 
 
