@@ -44,7 +44,7 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
     ids = inbound.insert_many(session, [
         {"channel": m.channel, "msg_id": m.msg_id, "chat_id": m.chat_id, "sender_id": m.sender_id,
          "sender_name": m.sender_name, "text": m.text, "sent_at": m.sent_at, "received_at": now,
-         "grid_id": grid.id if grid else None, "ticket_id": None, "reply": None}
+         "grid_id": grid.id if grid else None}
         for m, (_member, grid) in zip(msgs, places, strict=True)
     ])
     intake = Intake(session, services, now)

@@ -7,11 +7,13 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from storage.fastpath import Writer
 from storage.models import Outbox
 from storage.types import utcnow
 
 _INSERT = insert(Outbox.__table__).returning(Outbox.__table__.c.id)
-_INSERT_MANY = insert(Outbox.__table__)
+_COLUMNS = ("target_kind", "target", "msgtype", "body", "dedup_key", "status", "attempts", "next_attempt_at",
+            "created_at", "sent_at", "last_error")
 
 
 def row(target_kind: str, target: str, text: str, *, msgtype: str = "text", body: dict | None = None,
@@ -27,9 +29,12 @@ def row(target_kind: str, target: str, text: str, *, msgtype: str = "text", body
 
 
 def enqueue_many(session: Session, rows: list[dict]) -> None:
-    """Add several messages in one executemany (rows made by ``row``)."""
-    if rows:
-        session.connection().execute(_INSERT_MANY, rows)
+    """Add several messages in one executemany (rows made by ``row``): the webhook's notices to grid workers."""
+    w = Writer(session.connection())
+    w.many(f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})",
+           [(r["target_kind"], r["target"], r["msgtype"], w.json(r["body"]), r["dedup_key"], r["status"],
+             r["attempts"], w.ts(r["next_attempt_at"]), w.ts(r["created_at"]), w.ts(r["sent_at"]),
+             r["last_error"]) for r in rows])
 
 
 def enqueue(

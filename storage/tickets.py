@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, insert, or_, tuple_
+from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from storage.fastpath import Writer, any_of
 from storage.models import Ticket, TicketEvent, TicketFollower
 from storage.types import utcnow
 
@@ -17,7 +18,6 @@ OPEN_STATUSES = ("open", "accepted", "in_progress", "in_mediation", "escalated",
 _T = Ticket.__table__
 _F = TicketFollower.__table__
 _INSERT_TICKETS = insert(_T).returning(_T.c.id, sort_by_parameter_order=True)
-_INSERT_EVENT = insert(TicketEvent.__table__)
 
 DuplicateKey = tuple[str, str, str]  # (grid id, category, location key)
 
@@ -26,18 +26,17 @@ def open_duplicates(session: Session, keys: set[DuplicateKey], since: datetime) 
     """For each (grid, category, place), the newest open ticket created since ``since``: (number, status).
 
     One query for a whole batch of new requests; a report of the same problem joins that ticket."""
-    keys = {k for k in keys if k[2]}
+    keys = sorted(k for k in keys if k[2])
     if not keys:
         return {}
+    w = Writer(session.connection())
     # OR of equalities rather than a tuple IN: SQLite then searches ix_ticket_duplicate once per place
     # instead of scanning every open ticket of the grid.
-    places = or_(*(and_(_T.c.grid_id == g, _T.c.category == c, _T.c.location == loc, _T.c.created_at >= since)
-                   for g, c, loc in sorted(keys)))
-    rows = session.connection().execute(
-        select(_T.c.id, _T.c.grid_id, _T.c.category, _T.c.location, _T.c.status)
-        .where(places, _T.c.status.in_(OPEN_STATUSES))
-        .order_by(_T.c.id)
-    ).all()
+    rows = w.query(
+        "SELECT id, grid_id, category, location, status FROM ticket"
+        f" WHERE ({any_of('grid_id = ? AND category = ? AND location = ? AND created_at >= ?', len(keys))})"
+        f" AND status IN ({', '.join('?' * len(OPEN_STATUSES))}) ORDER BY id",
+        [*(v for g, c, loc in keys for v in (g, c, loc, w.ts(since))), *OPEN_STATUSES])
     return {(g, c, loc): (number, status) for number, g, c, loc, status in rows}  # newest wins
 
 
@@ -55,24 +54,28 @@ def already_following(session: Session, pairs: set[tuple[int, str]]) -> set[tupl
     """Which of the (ticket, userid) pairs are followers already."""
     if not pairs:
         return set()
-    rows = session.connection().execute(
-        select(_F.c.ticket_id, _F.c.userid).where(tuple_(_F.c.ticket_id, _F.c.userid).in_(sorted(pairs)))
-    ).all()
+    rows = Writer(session.connection()).query(
+        f"SELECT ticket_id, userid FROM ticket_follower WHERE {any_of('ticket_id = ? AND userid = ?', len(pairs))}",
+        [v for pair in sorted(pairs) for v in pair])
     return {(t, u) for t, u in rows}
 
 
 def add_followers(session: Session, rows: list[dict]) -> None:
-    """Insert followers, ignoring any a concurrent process added a moment ago."""
-    if rows:
-        dialect = session.get_bind().dialect.name
-        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_F)
-        session.connection().execute(ins.on_conflict_do_nothing(index_elements=["ticket_id", "userid"]), rows)
+    """Insert followers (dicts with ticket_id, userid, channel, chat_id, at), ignoring any a concurrent
+    process added a moment ago."""
+    w = Writer(session.connection())
+    w.many("INSERT INTO ticket_follower (ticket_id, userid, channel, chat_id, at) VALUES (?, ?, ?, ?, ?)"
+           " ON CONFLICT (ticket_id, userid) DO NOTHING",
+           [(r["ticket_id"], r["userid"], r["channel"], r["chat_id"], w.ts(r["at"])) for r in rows])
 
 
 def add_events(session: Session, rows: list[dict]) -> None:
     """Append to tickets' histories in one executemany (dicts with every TicketEvent column but id)."""
-    if rows:
-        session.connection().execute(_INSERT_EVENT, rows)
+    w = Writer(session.connection())
+    w.many("INSERT INTO ticket_event (ticket_id, at, actor, kind, old_status, new_status, text, public)"
+           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+           [(r["ticket_id"], w.ts(r["at"]), r["actor"], r["kind"], r["old_status"], r["new_status"], r["text"],
+             r["public"]) for r in rows])
 
 
 def latest_event(session: Session, ticket_id: int, *, public_only: bool = True) -> TicketEvent | None:
