@@ -76,7 +76,7 @@ def main(args) -> None:
         with sessions() as s:
             sync_org(s, config.org)
             s.commit()
-        warm, msgs = make_messages(600, seed=1), make_messages(args.messages, seed=int(time.time()))
+        warm, msgs = make_messages(600, seed=1), make_messages(args.messages, seed=args.seed)
         classifier = load_classifier(config.nlp.rules, config.nlp.userdict)
         if args.no_classify:
             classifier = _Memo(classifier, {MENTIONS.sub("", m.text).strip() for m in warm + msgs})
@@ -97,11 +97,19 @@ def main(args) -> None:
         if prof:
             prof.disable()
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        with engine.connect() as conn:  # what the messages did, to compare runs: not only fast, also the same
+            counts = conn.exec_driver_sql(
+                "SELECT (SELECT count(*) FROM ticket), (SELECT count(*) FROM inbound WHERE reply IS NOT NULL),"
+                " (SELECT count(*) FROM outbox)").one()
+            if args.dump:
+                rows = conn.exec_driver_sql("SELECT msg_id, ticket_id, reply FROM inbound ORDER BY id").all()
+                Path(args.dump).write_text("".join(f"{m}\t{t}\t{r!r}\n" for m, t, r in rows), encoding="utf-8")
         engine.dispose()
     n = len(msgs)
     print(f"{n} messages in batches of {args.batch} on {args.db.split(':')[0]}"
           f"{' (classifier memoised)' if args.no_classify else ''}: {n / wall:,.0f} msgs/s, "
           f"{wall / n * 1e6:.0f} µs/msg wall, {cpu / n * 1e6:.0f} µs/msg CPU")
+    print(f"  (warm-up included) tickets {counts[0]}, replies {counts[1]}, notices {counts[2]}")
     if prof:
         pstats.Stats(prof).sort_stats(args.sort).print_stats(args.top)
 
@@ -111,6 +119,8 @@ if __name__ == "__main__":
     ap.add_argument("--messages", type=int, default=6000)
     ap.add_argument("--batch", type=int, default=30)
     ap.add_argument("--db", default="sqlite")
+    ap.add_argument("--seed", type=int, default=2)
+    ap.add_argument("--dump", help="write every message's ticket and reply to this file (to diff two versions)")
     ap.add_argument("--no-classify", action="store_true")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--sort", default="tottime")

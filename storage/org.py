@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, or_
 from sqlmodel import Session, select
 
 from storage.models import Community, Grid, GridChat, Member, MemberGrid, Street
@@ -43,18 +43,52 @@ def forget(session: Session) -> None:
     session.info.pop("org_memo", None)
 
 
+# Prebuilt: these run for every batch of messages, and building a statement costs more than running it.
+_MEMBERS = (
+    select(Member, Grid, Community)
+    .outerjoin(Grid, Member.grid_id == Grid.id)
+    .outerjoin(Community, Grid.community_id == Community.id)
+    .where(Member.userid.in_(bindparam("ids", expanding=True)))
+)
+_CHATS = (
+    select(GridChat.chat_id, Grid, Community)
+    .join(Grid, GridChat.grid_id == Grid.id)
+    .outerjoin(Community, Grid.community_id == Community.id)
+    .where(GridChat.chat_id.in_(bindparam("ids", expanding=True)))
+)
+_STAFF = (
+    select(Member)
+    .where(Member.role == bindparam("role"),
+           or_(Member.grid_id == bindparam("grid"),
+               Member.userid.in_(select(MemberGrid.userid).where(MemberGrid.grid_id == bindparam("grid")))))
+    .order_by(Member.userid)
+)
+
+
 def preload(session: Session, userids: Iterable[str], chat_ids: Iterable[str]) -> None:
-    """Fill the memo for a whole batch of messages in two queries instead of two per message."""
+    """Fill the memo for a whole batch of messages in two queries instead of several per message: the
+    senders and the chats, each with its grid and that grid's community."""
     cache = session.info.setdefault("org_memo", {})
-    users = {u for u in userids if ("member", u) not in cache}
-    chats = {c for c in chat_ids if ("chat", c) not in cache}
+    users = [u for u in set(userids) if ("member", u) not in cache]
+    chats = [c for c in set(chat_ids) if ("chat", c) not in cache]
+
+    def place(grid: Grid | None, community: Community | None) -> None:
+        if grid is not None:
+            cache.setdefault(("grid", grid.id), grid)
+            cache.setdefault(("community", grid.community_id), community)
+
     if users:
-        found = {m.userid: m for m in session.exec(select(Member).where(Member.userid.in_(users))).all()}
+        found = {}
+        for m, grid, community in session.exec(_MEMBERS, params={"ids": users}).all():
+            found[m.userid] = m
+            place(grid, community)
         for u in users:
             cache[("member", u)] = found.get(u)
     if chats:
-        rows = session.exec(select(GridChat.chat_id, Grid).join(Grid).where(GridChat.chat_id.in_(chats))).all()
-        found_chats = {chat_id: grid for chat_id, grid in rows}
+        found_chats = {}
+        for chat_id, grid, community in session.exec(_CHATS, params={"ids": chats}).all():
+            found_chats[chat_id] = grid
+            place(grid, community)
         for c in chats:
             cache[("chat", c)] = found_chats.get(c)
 
@@ -84,13 +118,7 @@ def staff_of_grid(session: Session, grid_id: str, role: str) -> list[Member]:
 
 
 def _staff_of_grid(session: Session, grid_id: str, role: str) -> list[Member]:
-    extra = select(MemberGrid.userid).where(MemberGrid.grid_id == grid_id)
-    stmt = (
-        select(Member)
-        .where(Member.role == role, or_(Member.grid_id == grid_id, Member.userid.in_(extra)))
-        .order_by(Member.userid)
-    )
-    return list(session.exec(stmt).all())
+    return list(session.exec(_STAFF, params={"role": role, "grid": grid_id}).all())
 
 
 def chats_of_grid(session: Session, grid_id: str) -> list[str]:
