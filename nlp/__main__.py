@@ -1,4 +1,4 @@
-"""Developer CLI: ``python3 -m nlp classify TEXT...`` / ``python3 -m nlp eval FILE.jsonl [-v]``."""
+"""Developer CLI: ``python3 -m nlp classify TEXT...`` / ``eval FILE.jsonl [-v]`` / ``train [--cv]``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ from nlp.evaluate import evaluate, load_jsonl
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["train"]:
+        from nlp.train import main as train_main
+
+        return train_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python3 -m nlp")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_cls = sub.add_parser("classify", help="classify messages (arguments or stdin lines)")
@@ -19,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     p_eval = sub.add_parser("eval", help="evaluate on a labelled JSONL file")
     p_eval.add_argument("file", type=Path)
     p_eval.add_argument("-v", "--verbose", action="store_true", help="list misclassified messages")
+    sub.add_parser("train", help="retrain the learned filter nlp/data/model.json (--cv: cross-validation)")
     args = parser.parse_args(argv)
     clf = load_classifier()
     if args.cmd == "classify":

@@ -13,6 +13,13 @@ Then, in this order:
    at least ``precedence_min``, else the best-scoring category.
 
 ``urgent`` needs a ticket plus ``urgent`` triggers of at least ``urgent_min``.
+
+When the learned filter (``nlp/model.py``, ``data/model.json``) is present, the rules'
+decision is then combined with it (see :meth:`Classifier._combine`): the rules' ticket
+confidence as log-odds plus the model's request log-odds; a rules ticket whose sum is
+not positive is vetoed to ``none`` unless the rules see present danger.  The model's
+urgent head can mark a ticket urgent that the rules' triggers missed.  The category is
+always the rules'.
 """
 
 from __future__ import annotations
@@ -21,16 +28,26 @@ import math
 import re
 import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nlp._text import clean, has_question
 from nlp.location import Location, extract_location
+from nlp.model import TextModel, sigmoid
 from nlp.rules import CATEGORIES, Rule, RuleSet, check_userdict, load_rules
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_RULES = DATA_DIR / "rules.txt"
 DEFAULT_USERDICT = DATA_DIR / "userdict.txt"
+DEFAULT_MODEL = DATA_DIR / "model.json"
+
+# Combination of the rules and the learned filter (chosen by cross-validation, see
+# nlp/README.md): a rules ticket stays a ticket when
+#   REQUEST_RULES_WEIGHT * logit(rules confidence) + model request logit > REQUEST_THRESHOLD
+# and a ticket is urgent when the rules say so or the model's urgent logit > URGENT_THRESHOLD.
+REQUEST_RULES_WEIGHT = 1.0
+REQUEST_THRESHOLD = 0.0
+URGENT_THRESHOLD = 0.0
 
 # TAXONOMY.md precedence: a present danger, then a conflict between people.
 PRECEDENCE = ("safety", "dispute")
@@ -248,8 +265,11 @@ class _Compiled:
 class Classifier:
     """Classify grid-group messages with the rules of a rules file."""
 
-    def __init__(self, rules: RuleSet, userdict_path: Path = DEFAULT_USERDICT) -> None:
+    def __init__(
+        self, rules: RuleSet, userdict_path: Path = DEFAULT_USERDICT, model: TextModel | None = None
+    ) -> None:
         self._rules = rules
+        self._model = model
         self._c = _Compiled.build(rules)
         self._userdict = Path(userdict_path)
         s = self._c.settings
@@ -264,13 +284,28 @@ class Classifier:
 
     @classmethod
     def from_files(
-        cls, rules_path: Path | None = None, userdict_path: Path | None = None
+        cls,
+        rules_path: Path | None = None,
+        userdict_path: Path | None = None,
+        model_path: Path | None = None,
+        *,
+        use_model: bool = True,
     ) -> Classifier:
-        """Load and validate the rules and the jieba user dictionary (shipped ones by default)."""
+        """Load and validate the rules, the jieba user dictionary and the learned filter.
+
+        Shipped files by default; the shipped model is used when it exists (an explicit
+        ``model_path`` must exist).  ``use_model=False`` gives the rules alone.
+        """
         rules_path = Path(rules_path) if rules_path is not None else DEFAULT_RULES
         userdict_path = Path(userdict_path) if userdict_path is not None else DEFAULT_USERDICT
         check_userdict(userdict_path)
-        self = cls(load_rules(rules_path), userdict_path)
+        model = None
+        if use_model:
+            if model_path is not None:
+                model = TextModel.load(Path(model_path))
+            elif DEFAULT_MODEL.exists():
+                model = TextModel.load(DEFAULT_MODEL)
+        self = cls(load_rules(rules_path), userdict_path, model)
         _tokenizer(userdict_path)  # jieba is loaded once per process, at start-up
         return self
 
@@ -278,6 +313,11 @@ class Classifier:
     def rules(self) -> RuleSet:
         """The parsed rules (read-only use)."""
         return self._rules
+
+    @property
+    def model(self) -> TextModel | None:
+        """The learned request filter, or None for the rules alone."""
+        return self._model
 
     # ----------------------------------------------------------------- helpers
     def normalise(self, text: str) -> str:
@@ -325,7 +365,9 @@ class Classifier:
 
     def scores(self, text: str) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
         """Per-section scores and the matched rules (weight, label) of ``text``."""
-        compact = self.normalise(text)
+        return self._scores(self.normalise(text))
+
+    def _scores(self, compact: str) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
         found = self._c.find(compact)
         scores: dict[str, float] = defaultdict(float)
         hits: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -354,9 +396,48 @@ class Classifier:
     # ----------------------------------------------------------------- main entry
     def classify(self, text: str) -> Classification:
         """Classify one message."""
+        compact = self.normalise(text)
+        result = self._classify_rules(text, compact)
+        if self._model is None or not compact:
+            return result
+        feats = self._model.features(compact, has_question(text))
+        return self._combine(result, *self._model.request_urgent(feats))
+
+    def classify_rules(self, text: str) -> Classification:
+        """The rules' decision alone (what :meth:`classify` combines with the model)."""
+        return self._classify_rules(text, self.normalise(text))
+
+    def _combine(self, result: Classification, request_logit: float, urgent_logit: float) -> Classification:
+        """The rules' decision combined with the model's request and urgent log-odds.
+
+        ``z = REQUEST_RULES_WEIGHT * logit(rules confidence in its decision) + request_logit``
+        is the combined log-odds of *a request*.  A rules ticket with ``z <= REQUEST_THRESHOLD``
+        becomes ``none`` -- unless the rules see present danger (urgent tickets are never
+        vetoed).  A rules ``none`` stays ``none`` (the model never invents a category).
+        Confidence is the combined probability of the decision, for a ticket averaged
+        (geometrically) with the rules' confidence, which also covers the category.
+        """
+        c = min(max(result.confidence, 0.02), 0.98)
+        rules_logodds = math.log(c / (1 - c))
+        if not result.is_request:
+            rules_logodds = -rules_logodds
+        z = REQUEST_RULES_WEIGHT * rules_logodds + request_logit
+        p_request = sigmoid(z - REQUEST_THRESHOLD)
+        if not result.is_request:
+            return replace(result, confidence=1 - p_request)
+        model_urgent = urgent_logit > URGENT_THRESHOLD
+        if z <= REQUEST_THRESHOLD and not result.urgent:
+            return Classification("none", False, (), result.location, 1 - p_request)
+        return replace(
+            result,
+            urgent=result.urgent or model_urgent,
+            confidence=math.sqrt(result.confidence * p_request),
+        )
+
+    def _classify_rules(self, text: str, compact: str) -> Classification:
         location = extract_location(text)
-        scores, hits = self.scores(text)
-        if not scores and not self.normalise(text):
+        scores, hits = self._scores(compact)
+        if not scores and not compact:
             return Classification("none", False, (), location, 0.95)
         none = scores.get("none", 0.0) * self._none_factor
         request = scores.get("request", 0.0)
@@ -399,7 +480,7 @@ class Classifier:
             # Long messages and request markers without any topic word are often
             # requests in words the rules do not know: lower confidence.
             weak = best_score + request + other_score
-            size = len(self.normalise(text))
+            size = len(compact)
             conf = 0.85 - 0.15 * weak - 0.01 * max(0, size - 12)
             if not hits.get("none"):
                 conf -= 0.05 if size > 8 else 0.0

@@ -1,4 +1,9 @@
-"""Quality floors on labelled data (a bit below what the shipped rules reach)."""
+"""Quality floors on labelled data (a bit below what the shipped classifier reaches).
+
+The shipped classifier is the rules combined with the learned request filter
+(``nlp/data/model.json``), which is trained on train, heldout, heldout2 and dev: on
+those sets the figures are in-sample; heldout3 is the only honest one.
+"""
 
 import json
 from pathlib import Path
@@ -26,7 +31,8 @@ def test_dev_corpus() -> None:
 
 
 def test_training_data() -> None:
-    _check(DATA / "train.jsonl", macro_f1=0.96, false_tickets=0.03, urgent_recall=0.95)
+    # rules alone 0.970 / 1.2 % / 1.00; with the filter 0.973 / 0.0 % / 1.00 (in-sample)
+    _check(DATA / "train.jsonl", macro_f1=0.96, false_tickets=0.02, urgent_recall=0.95)
 
 
 def test_heldout_data() -> None:
@@ -37,15 +43,17 @@ def test_heldout_data() -> None:
 def test_heldout2_data() -> None:
     # Written before the previous round; its errors were studied in this round, so it is
     # no longer held out (0.909 / 16.7 % / 0.80 before, 0.936 / 2.1 % / 1.00 after).
-    _check(DATA / "heldout2.jsonl", macro_f1=0.92, false_tickets=0.04, urgent_recall=0.95)
+    # With the learned filter (trained on it too): 0.940 / 0.0 % / 1.00.
+    _check(DATA / "heldout2.jsonl", macro_f1=0.92, false_tickets=0.03, urgent_recall=0.95)
 
 
 def test_heldout3_data() -> None:
-    # Written before any rule change of this round, never tuned on (its errors were never
-    # read); measured once mid-way (0.855 / 20.2 % / 0.81) and at the end
-    # (0.857 / 19.3 % / 0.81).  Regression floors only: the targets (0.85 / 5 % / 0.9)
-    # are NOT met on false tickets and urgent recall for wording the rules do not know.
-    _check(DATA / "heldout3.jsonl", macro_f1=0.84, false_tickets=0.22, urgent_recall=0.76)
+    # Written before any rule change of the previous round, never trained or tuned on (its
+    # errors were never read).  Rules alone: 0.857 / 19.3 % / 0.81.  Rules + learned filter
+    # (hyper-parameters chosen by 5-fold CV on the training pool, measured once):
+    # 0.889 / 6.4 % / 0.95.  Regression floors only: the false-ticket target (5 %) is
+    # still NOT met on this set.
+    _check(DATA / "heldout3.jsonl", macro_f1=0.87, false_tickets=0.08, urgent_recall=0.90)
 
 
 def test_labelled_data_is_well_formed() -> None:
