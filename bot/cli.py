@@ -98,8 +98,14 @@ def cmd_rules_suggest(args: argparse.Namespace, config: Config) -> int:
     if not suggestions:
         print(f"没有可建议的新关键词（共 {len(rows)} 条人工改类记录）。")
         return 0
-    print(f"# 根据 {len(rows)} 条人工改类记录建议补充的关键词；确认后手工加入规则文件，不会自动生效。")
-    for sug in suggestions:
+    from nlp import CATEGORIES
+
+    print(f"# 根据 {len(rows)} 条人工改类记录建议补充的关键词；确认后手工加入规则文件对应的段落，不会自动生效。")
+    section = None
+    for sug in sorted(suggestions, key=lambda x: list(CATEGORIES).index(x.category)):
+        if sug.category != section:
+            section = sug.category
+            print(f"\n[{section}]    # {CATEGORIES[section]}")
         print(sug.rule_line())
         for ex in sug.examples[:2]:
             print(f"#   例：{ex}")

@@ -80,3 +80,19 @@ def test_eval_prints_the_report(tmp_path, capsys):
     assert main(["--config", str(ROOT / "config.example.toml"), "eval", str(data)]) == 0
     out = capsys.readouterr().out
     assert "charging" in out
+
+
+async def test_rules_suggest_mines_recategorisations(group, cfg_file, capsys):
+    texts = ["3号楼门口的树上挂了个大马蜂窝 孩子们不敢过 麻烦社区来处理一下",
+             "5号楼楼顶有个马蜂窝 马蜂往屋里飞 有没有人管管", "车棚顶上一个马蜂窝越来越大了 请网格员帮忙摘掉"]
+    for i, text in enumerate(texts):
+        opened = await group.say(text, sender=f"r{i}")
+        if opened.ticket is None:  # asked a question instead: answer it
+            opened = await group.say("是", sender=f"r{i}")
+        assert opened.ticket is not None
+        fixed = await group.say(f"改类 {opened.ticket} 环境卫生", sender="zhangwei")
+        assert fixed.status == 200 and "环境卫生与噪音" in fixed.reply, fixed.reply
+    assert main(["--config", str(cfg_file), "rules", "suggest", "--min-support", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "3 条人工改类记录" in out
+    assert "[environment]" in out and "马蜂" in out  # a rule line for a person to paste; nothing changed silently
