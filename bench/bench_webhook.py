@@ -46,11 +46,12 @@ RESIDENTS = 200  # bench residents added to the example organisation, spread ove
 # --- configuration shared by the servers and the driver -----------------------------------------------------
 
 
-def bench_config(db_url: str):
+def bench_config(db_url: str, writer: str = "thread"):
     from bot.config import parse_config
 
     data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     data["storage"]["url"] = db_url
+    data["server"]["writer"] = writer
     data["wecom"]["replay_window_seconds"] = 0
     data["wecom"]["api_base"] = "http://127.0.0.1:9"  # never the real WeCom API from a bench
     for section in ("outbox", "scheduler"):  # background pushes are not the webhook path: measured elsewhere
@@ -67,11 +68,11 @@ def bench_config(db_url: str):
 # --- servers (run as ``--serve KIND``) ---------------------------------------------------------------------
 
 
-def serve(kind: str, port: int, db_url: str) -> None:
+def serve(kind: str, port: int, db_url: str, writer: str = "thread") -> None:
     from aiohttp import web
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    config = bench_config(db_url)
+    config = bench_config(db_url, writer)
 
     async def healthz(request: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -294,8 +295,8 @@ async def run_one(kind: str, args, pool: list[Request], warm: list[Request],
                   db_url: str) -> tuple[Result, dict]:
     port = free_port()
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db_url],
-                            cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--db", db_url,
+                             "--writer", args.writer], cwd=ROOT, env=env)
     extra: dict = {}
     try:
         await wait_ready(port, proc)
@@ -373,7 +374,7 @@ async def main(args) -> int:
     print(f"crypto / bare     throughput {crypto.rps / bare.rps:6.1%}")
     ratio = grid.rps / crypto.rps
     verdict = "met" if ratio >= 0.5 else "NOT met"
-    print(f"gridbot / crypto  throughput {ratio:6.1%}   (target >= 50 %: {verdict})")
+    print(f"gridbot / crypto  throughput {ratio:6.1%}   (target >= 50 %: {verdict}; writer: {args.writer})")
     p99 = grid.pct(99)
     print(f"gridbot p99 {p99:.1f} ms on SQLite at saturation ({args.concurrency} connections)")
     if args.rate:
@@ -407,6 +408,8 @@ def parse_args(argv: list[str] | None = None):
                     help="then an open-loop phase at this many req/s (0: skip) for the latency a resident sees")
     ap.add_argument("--paced-duration", type=float, default=5.0)
     ap.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    ap.add_argument("--writer", choices=["thread", "process"], default="thread",
+                    help="gridbot's [server] writer: handling on a thread of the server, or in a child process")
     ap.add_argument("--serve", choices=["bare", "crypto", "gridbot"], help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--db", help=argparse.SUPPRESS)
@@ -416,6 +419,6 @@ def parse_args(argv: list[str] | None = None):
 if __name__ == "__main__":
     a = parse_args()
     if a.serve:
-        serve(a.serve, a.port, a.db)
+        serve(a.serve, a.port, a.db, a.writer)
     else:
         sys.exit(asyncio.run(main(a)))

@@ -18,7 +18,7 @@ from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
 from bot.orgsync import sync_org
 from bot.outbox_worker import OutboxWorker, build_worker
-from bot.pipeline import Pipeline, StoreUnavailable
+from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
 from bot.scheduler import PushScheduler
 from handlers.context import Services
 from handlers.errors import GridbotError
@@ -116,8 +116,13 @@ def create_app(
             rules=config.ticket_rules(),
             classifier=classifier or load_classifier(nlp.rules, nlp.userdict),
             clock=clock,
+            classifier_paths=(nlp.rules, nlp.userdict),
         )
-        pipeline = Pipeline(app[ENGINE], services)
+        if config.server.writer == "process":
+            writer = ProcessWriter(config.storage.url, services)
+        else:
+            writer = ThreadWriter(app[ENGINE], services)
+        pipeline = Pipeline(writer)
         await pipeline.start()
         app[PIPELINE] = pipeline
         yield

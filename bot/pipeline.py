@@ -1,16 +1,21 @@
 """Group commit: concurrent messages are handled in one database transaction, one fsync for all of them.
 
-Requests wait on a future; one writer thread takes everything that queued up while the previous batch was
-committing, handles each message in its own savepoint, commits once, then answers them all. A reply is
-therefore never sent before its message is durable. A retry of a message still in flight waits on the
-first one's future instead of being handled twice.
+Requests wait on a future; one writer takes everything that queued up while the previous batch was
+committing, handles it, commits once, then answers them all. A reply is therefore never sent before its
+message is durable. A retry of a message still in flight waits on the first one's future instead of being
+handled twice.
+
+The writer is a thread by default. ``ProcessWriter`` runs it in a child process instead, so that handling
+and the database do not share the interpreter lock with the web server's event loop (``[server] writer``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -19,7 +24,8 @@ from sqlmodel import Session
 from handlers.context import Services
 from handlers.messages import InboundMessage, Reply
 from handlers.router import handle, handle_batch
-from storage.db import session_factory
+from storage.db import make_engine, session_factory
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +40,80 @@ class _Item:
     future: asyncio.Future[Reply]
 
 
-class Pipeline:
-    def __init__(self, engine: Engine, services: Services, *, max_batch: int = 256) -> None:
+class ThreadWriter:
+    """Handles batches on one thread of this process."""
+
+    def __init__(self, engine: Engine, services: Services) -> None:
         self._sessions = session_factory(engine)
         self._services = services
+        self.executor: Executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridbot-writer")
+
+    async def commit(self, msgs: list[InboundMessage]) -> list[Reply]:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self._commit, msgs)
+
+    def _commit(self, msgs: list[InboundMessage]) -> list[Reply]:
+        return _commit_batch(self._sessions, self._services, msgs)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+class ProcessWriter:
+    """Handles batches in a child process with its own engine and classifier (started with "spawn", so it
+    inherits none of the server's threads or sockets). A child that dies fails its batch (503, the platform
+    retries) and is replaced for the next one."""
+
+    def __init__(self, db_url: str, services: Services) -> None:
+        if services.clock is not utcnow:
+            raise ValueError("a process writer keeps real time: an injected clock needs the thread writer")
+        self._args = (db_url, services.rules, services.classifier_paths)
+        self.executor: Executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_child_init, initargs=self._args)
+
+    async def commit(self, msgs: list[InboundMessage]) -> list[Reply]:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self.executor, _child_commit, msgs)
+        except BrokenProcessPool:
+            log.error("pipeline.writer_died: starting a new writer process")
+            self.executor.shutdown(wait=False, cancel_futures=True)
+            self.executor = self._start()
+            raise
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
+_CHILD: dict = {}
+
+
+def _child_init(db_url: str, rules, classifier_paths: tuple[str | None, str | None]) -> None:
+    from nlp import load_classifier
+
+    _CHILD["sessions"] = session_factory(make_engine(db_url))
+    _CHILD["services"] = Services(rules=rules, classifier=load_classifier(*classifier_paths),
+                                  classifier_paths=classifier_paths)
+
+
+def _child_commit(msgs: list[InboundMessage]) -> list[Reply]:
+    return _commit_batch(_CHILD["sessions"], _CHILD["services"], msgs)
+
+
+def _commit_batch(sessions, services: Services, msgs: list[InboundMessage]) -> list[Reply]:
+    with sessions() as session:
+        replies = handle_batch(session, msgs, services)
+        session.commit()
+    return replies
+
+
+class Pipeline:
+    def __init__(self, writer: ThreadWriter | ProcessWriter, *, max_batch: int = 256) -> None:
+        self._writer = writer
         self._max_batch = max_batch
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._in_flight: dict[tuple[str, str], asyncio.Future[Reply]] = {}
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridbot-writer")
         self._task: asyncio.Task[None] | None = None
         self.batches = 0  # for benchmarks and logs
         self.messages = 0
@@ -56,7 +128,7 @@ class Pipeline:
                 await self._task
             except asyncio.CancelledError:
                 pass
-        self._executor.shutdown(wait=True)
+        self._writer.close()
 
     async def submit(self, msg: InboundMessage) -> Reply:
         """Store and handle ``msg``; returns once it is committed."""
@@ -69,38 +141,24 @@ class Pipeline:
         await self._queue.put(_Item(msg, future))
         return await asyncio.shield(future)
 
-    def run_sync(self, fn, *args):
-        """Run ``fn(session, *args)`` on the writer thread in its own transaction (CLI-style work from the app)."""
-        def job():
-            with self._sessions() as session, session.begin():
-                return fn(session, *args)
-        return asyncio.get_running_loop().run_in_executor(self._executor, job)
-
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
-                replies = await loop.run_in_executor(self._executor, self._commit_batch, [i.msg for i in batch])
+                replies = await self._writer.commit([i.msg for i in batch])
             except Exception as e:  # the whole transaction is gone: nobody gets an answer, all may retry
                 log.exception("pipeline.batch_failed size=%d", len(batch))
                 for item in batch:
                     if not item.future.done():
                         item.future.set_exception(StoreUnavailable(str(e)))
                 continue
+            self.batches += 1
+            self.messages += len(batch)
             for item, reply in zip(batch, replies, strict=True):
                 if not item.future.done():
                     item.future.set_result(reply)
-
-    def _commit_batch(self, msgs: list[InboundMessage]) -> list[Reply]:
-        with self._sessions() as session:
-            replies = handle_batch(session, msgs, self._services)
-            session.commit()
-        self.batches += 1
-        self.messages += len(msgs)
-        return replies
 
 
 def handle_one(session: Session, msg: InboundMessage, services: Services) -> Reply:

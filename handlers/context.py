@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
@@ -26,6 +26,7 @@ class Services:
     rules: TicketRules
     classifier: Classifier
     clock: Callable[[], datetime] = utcnow
+    classifier_paths: tuple[str | None, str | None] = (None, None)  # rules, userdict: to load it elsewhere
 
 
 @dataclass(slots=True)
