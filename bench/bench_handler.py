@@ -13,6 +13,7 @@ cProfile of the timed part.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import pstats
 import random
@@ -58,6 +59,28 @@ def make_messages(n: int, seed: int):
     return out
 
 
+@contextlib.contextmanager
+def scratch_database(db: str, tmp: str):
+    """A fresh database for one run: a SQLite file in ``tmp``, or on a PostgreSQL server (``db`` names the
+    server's admin database) a database of its own that is dropped afterwards."""
+    if db == "sqlite":
+        yield f"sqlite:///{tmp}/h.db"
+        return
+    import uuid
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"gridbot_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(db, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(db).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(db, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main(args) -> None:
     from bot.orgsync import sync_org
     from handlers.context import Services
@@ -67,8 +90,7 @@ def main(args) -> None:
     from storage.db import make_engine, session_factory
     from storage.migrate import upgrade
 
-    with tempfile.TemporaryDirectory(prefix="gridbot-hb-") as tmp:
-        url = f"sqlite:///{tmp}/h.db" if args.db == "sqlite" else args.db
+    with tempfile.TemporaryDirectory(prefix="gridbot-hb-") as tmp, scratch_database(args.db, tmp) as url:
         config = bw.bench_config(url)
         engine = make_engine(url)
         upgrade(engine)

@@ -28,7 +28,8 @@ async def main(args) -> None:
     with tempfile.TemporaryDirectory(prefix="gridbot-prof-") as tmp:
         port = bw.free_port()
         env = dict(os.environ, PYTHONPATH=str(bw.ROOT))
-        proc = subprocess.Popen([sys.executable, bw.__file__, "--serve", "gridbot", "--port", str(port),
+        proc = subprocess.Popen([sys.executable, bw.__file__, "--serve", "gridbot", "--writer", args.writer,
+                                 "--port", str(port),
                                  "--db", f"sqlite:///{tmp}/p.db"], cwd=bw.ROOT, env=env)
         try:
             await bw.wait_ready(port, proc)
@@ -81,4 +82,5 @@ if __name__ == "__main__":
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--pool", type=int, default=40000)
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--writer", choices=["thread", "process"], default="thread")
     asyncio.run(main(ap.parse_args()))
