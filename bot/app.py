@@ -24,7 +24,7 @@ from handlers.context import Services
 from handlers.errors import GridbotError
 from handlers.messages import Reply
 from nlp import Classifier, load_classifier
-from storage.db import make_engine, session_factory
+from storage.db import WalCheckpointer, make_engine, session_factory
 from storage.migrate import upgrade
 from storage.types import utcnow
 
@@ -99,14 +99,20 @@ def create_app(
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         own = engine is None
-        eng = engine or make_engine(config.storage.url)
+        # On SQLite our own engine leaves WAL checkpoints to a thread of their own (see WalCheckpointer).
+        eng = engine or make_engine(config.storage.url, wal_autocheckpoint=False)
         if config.storage.auto_migrate:
             upgrade(eng)
         with session_factory(eng)() as s:
             sync_org(s, config.org)
             s.commit()
         app[ENGINE] = eng
+        checkpointer = WalCheckpointer(eng) if own and eng.dialect.name == "sqlite" else None
+        if checkpointer:
+            checkpointer.start()
         yield
+        if checkpointer:
+            checkpointer.stop()
         if own:
             eng.dispose()
 
@@ -119,7 +125,7 @@ def create_app(
             classifier_paths=(nlp.rules, nlp.userdict),
         )
         if config.server.writer == "process":
-            writer = ProcessWriter(config.storage.url, services)
+            writer = ProcessWriter(config.storage.url, services, wal_autocheckpoint=engine is not None)
         else:
             writer = ThreadWriter(app[ENGINE], services)
         pipeline = Pipeline(writer)

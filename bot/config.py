@@ -31,7 +31,7 @@ class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 256 * 1024
-    writer: Literal["thread", "process"] = "thread"  # where messages are handled and committed (see README)
+    writer: Literal["thread", "process"] = "process"  # where messages are handled and committed (see README)
 
 
 class StorageConfig(_Section):

@@ -114,6 +114,7 @@ def example_config(**overrides) -> Config:
     data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     data["bridge"]["secret"] = BRIDGE_SECRET
     data["wecom"]["replay_window_seconds"] = 0
+    data["server"]["writer"] = "thread"  # tests inject clocks; tests/e2e/test_process_writer.py covers "process"
     for section, values in overrides.items():
         data.setdefault(section, {}).update(values)
     return parse_config(data, "test-config")
@@ -121,8 +122,8 @@ def example_config(**overrides) -> Config:
 
 @pytest.fixture
 def config(db_url) -> Config:
-    """The example config on the test database, without the background sender and scheduler: tests of what
-    handlers decide read the outbox rows; tests/push runs the sender against a fake WeCom API."""
+    """The example config on the test database, without the background sender and scheduler (tests of what
+    handlers decide read the outbox rows; tests/push runs the sender against a fake WeCom API)."""
     return example_config(storage={"url": db_url}, outbox={"enabled": False}, scheduler={"enabled": False})
 
 
