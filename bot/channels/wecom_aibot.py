@@ -26,7 +26,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.wecom_base import WecomAdapter
-from bot.channels.wecom_crypto import WecomCrypto, query_params
+from bot.channels.wecom_crypto import WecomCrypto
 from handlers.errors import BadPayload
 from handlers.messages import InboundMessage, Reply
 
@@ -98,11 +98,6 @@ class WecomAibotAdapter(WecomAdapter):
     def __init__(self, token: str, encoding_aes_key: str, replay_window: int = 300) -> None:
         super().__init__(token, encoding_aes_key, AIBOT_RECEIVE_ID, configured=bool(token and encoding_aes_key),
                          replay_window=replay_window)
-
-    async def receive(self, request: web.Request, body: bytes) -> tuple[InboundMessage | None, AibotState]:
-        crypto = self._crypto()
-        signature, timestamp, nonce = query_params(request.query, "msg_signature", "timestamp", "nonce")
-        return self.parse(crypto, body, signature, timestamp, nonce)
 
     def parse(self, crypto: WecomCrypto, body: bytes, signature: str, timestamp: str,
               nonce: str) -> tuple[InboundMessage | None, AibotState]:

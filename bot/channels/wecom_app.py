@@ -26,7 +26,7 @@ from wechatpy.enterprise.replies import TextReply
 from wechatpy.messages import BaseMessage, UnknownMessage
 
 from bot.channels.wecom_base import WecomAdapter
-from bot.channels.wecom_crypto import WecomCrypto, query_params
+from bot.channels.wecom_crypto import WecomCrypto
 from handlers.errors import BadPayload
 from handlers.messages import InboundMessage, Reply
 
@@ -92,11 +92,6 @@ class WecomAppAdapter(WecomAdapter):
     def __init__(self, token: str, encoding_aes_key: str, corp_id: str, replay_window: int = 300) -> None:
         super().__init__(token, encoding_aes_key, corp_id, configured=bool(token and encoding_aes_key and corp_id),
                          replay_window=replay_window)
-
-    async def receive(self, request: web.Request, body: bytes) -> tuple[InboundMessage | None, AppState]:
-        crypto = self._crypto()
-        signature, timestamp, nonce = query_params(request.query, "msg_signature", "timestamp", "nonce")
-        return self.parse(crypto, body, signature, timestamp, nonce)
 
     def parse(self, crypto: WecomCrypto, body: bytes, signature: str, timestamp: str,
               nonce: str) -> tuple[InboundMessage | None, AppState]:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from abc import abstractmethod
+from typing import Any
 
 from aiohttp import web
 
 from bot.channels.base import Adapter
 from bot.channels.wecom_crypto import WecomCrypto, query_params
 from handlers.errors import BadSignature
+from handlers.messages import InboundMessage
 
 log = logging.getLogger("gridbot.wecom")
 
@@ -28,6 +31,16 @@ class WecomAdapter(Adapter):
         if self.crypto is None:
             raise BadSignature(f"{self.name} channel not configured")
         return self.crypto
+
+    async def receive(self, request: web.Request, body: bytes) -> tuple[InboundMessage | None, Any]:
+        crypto = self._crypto()
+        signature, timestamp, nonce = query_params(request.query, "msg_signature", "timestamp", "nonce")
+        return self.parse(crypto, body, signature, timestamp, nonce)
+
+    @abstractmethod
+    def parse(self, crypto: WecomCrypto, body: bytes, signature: str, timestamp: str,
+              nonce: str) -> tuple[InboundMessage | None, Any]:
+        """Verify, decrypt and read one callback body (``timestamp`` and ``nonce`` also sign the reply)."""
 
     async def verify_url(self, request: web.Request) -> web.Response:
         """GET on the callback URL when it is saved in the WeCom console: answer the decrypted echostr."""
