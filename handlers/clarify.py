@@ -8,8 +8,8 @@ from sqlmodel import select
 
 from handlers import texts
 from handlers.context import Context
-from handlers.messages import Reply
 from handlers.intake import Request
+from handlers.messages import Reply
 from handlers.tickets import open_or_join
 from nlp import Classification, Location
 from storage.models import Clarification

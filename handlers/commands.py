@@ -84,7 +84,7 @@ class Registry:
         text = MENTIONS.sub("", text).strip()
         if not text:
             return None
-        m = re.match(rf"^[#＃]\s*(\d{{1,9}})\s+(\S+)\s*(.*)$", text, re.S)
+        m = re.match(r"^[#＃]\s*(\d{1,9})\s+(\S+)\s*(.*)$", text, re.S)
         if m and (cmd := self.get(m.group(2))) is not None and cmd.ticket != "none":
             return Invocation(cmd, int(m.group(1)), m.group(3).strip())
         m = self._pattern().match(text)

@@ -15,8 +15,8 @@ from handlers import clarify, texts
 from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
-from handlers.messages import InboundMessage, Reply
 from handlers.intake import Intake, Request
+from handlers.messages import InboundMessage, Reply
 from handlers.tickets import open_or_join
 from nlp import Classification
 from storage import inbound, org

@@ -1,9 +1,9 @@
 """Alembic environment: the engine is handed in by ``storage.migrate`` (no alembic.ini, no URL in files)."""
 
 from alembic import context
+from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on the metadata)
-from sqlmodel import SQLModel
 
 engine = context.config.attributes["engine"]
 

@@ -32,7 +32,8 @@ def test_commands_are_recognised(text, word, number, rest):
     assert (inv.command.word, inv.number, inv.rest) == (word, number, rest)
 
 
-@pytest.mark.parametrize("text", ["进度怎么样了", "帮助一下隔壁老人吧", "查询一下公交时间", "3号楼充电桩坏了", "", "@张伟 "])
+@pytest.mark.parametrize(
+    "text", ["进度怎么样了", "帮助一下隔壁老人吧", "查询一下公交时间", "3号楼充电桩坏了", "", "@张伟 "])
 def test_sentences_are_not_commands(text):
     assert REGISTRY.parse(text) is None
 
