@@ -25,9 +25,16 @@ FORMAT = "gridbot-char-ngram-lr"
 QUESTION = "<?>"
 
 
+_DIGITS = str.maketrans("123456789", "000000000")
+
+
 def features(compact: str, question: bool, ngram_max: int = 3) -> set[str]:
-    """Set of character n-grams (1..ngram_max) of ``^compact$`` plus the question flag."""
-    text = f"^{compact}$"
+    """Set of character n-grams (1..ngram_max) of ``^compact$`` plus the question flag.
+
+    Digits are folded to ``0``: building, room and phone numbers say nothing about
+    whether a message is a request, only that a number is there ("0号楼").
+    """
+    text = f"^{compact.translate(_DIGITS)}$"
     grams = {text[i : i + n] for n in range(1, ngram_max + 1) for i in range(len(text) - n + 1)}
     grams.discard("^")
     grams.discard("$")

@@ -4,8 +4,8 @@
 ``python3 -m nlp train --cv``       also print 5-fold cross-validation on the pool
 
 Evaluation protocol (see nlp/README.md): the training pool is ``tests/data/train.jsonl``,
-``heldout.jsonl``, ``heldout2.jsonl`` and the shared ``dev.jsonl`` -- every set that rules
-were already tuned on.  ``tests/data/heldout3.jsonl`` is never trained or tuned on.
+``train2.jsonl``, ``heldout.jsonl``, ``heldout2.jsonl`` and the shared ``dev.jsonl``.
+``tests/data/heldout3.jsonl`` and ``heldout4.jsonl`` are never trained or tuned on.
 Hyper-parameters (``PARAMS``) were chosen by the cross-validation below, not on heldout3.
 """
 
@@ -26,11 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 DEV_PATH = ROOT.parent / "shared/corpus/dev.jsonl"
 POOL = (
     ROOT / "tests/data/train.jsonl",
+    ROOT / "tests/data/train2.jsonl",
     ROOT / "tests/data/heldout.jsonl",
     ROOT / "tests/data/heldout2.jsonl",
     DEV_PATH,
 )
-NEVER_TRAIN = ("heldout3.jsonl",)
+NEVER_TRAIN = ("heldout3.jsonl", "heldout4.jsonl")
 HEADS = {
     "request": lambda rec: int(rec["label"] != "none"),
     "urgent": lambda rec: int(bool(rec.get("urgent", False))),
@@ -38,6 +39,8 @@ HEADS = {
 
 # Chosen by 5-fold CV on the pool (``python3 -m nlp train --cv``; log-loss of the request head).
 PARAMS = {"ngram_max": 2, "l2": 1e-4, "epochs": 12, "rate": 0.5, "min_count": 2}
+# Per-head overrides, chosen by the urgent head's own 5-fold CV log-loss (0.0425 -> 0.0338).
+HEAD_PARAMS = {"urgent": {"l2": 3e-4, "epochs": 20}}
 SEED = 13
 
 
@@ -61,7 +64,8 @@ def featurise(records: Sequence[dict], clf: Classifier, ngram_max: int) -> list[
     return [features(clf.normalise(r["text"]), has_question(r["text"]), ngram_max) for r in records]
 
 
-def _fit(docs: Sequence[set[str]], y: Sequence[int], p: dict):
+def _fit(docs: Sequence[set[str]], y: Sequence[int], p: dict, head: str = "request"):
+    p = {**p, **HEAD_PARAMS.get(head, {})}
     return train_head(
         docs, y, l2=p["l2"], epochs=p["epochs"], rate=p["rate"], min_count=p["min_count"], seed=SEED
     )
@@ -71,8 +75,9 @@ def train(records: Sequence[dict], clf: Classifier, params: dict | None = None) 
     """Fit both heads (request: label != none; urgent) on ``records``."""
     p = {**PARAMS, **(params or {})}
     docs = featurise(records, clf, p["ngram_max"])
-    heads = {name: _fit(docs, [target(r) for r in records], p) for name, target in HEADS.items()}
-    meta = {"trained_on": len(records), "params": {k: p[k] for k in sorted(p)}, "seed": SEED}
+    heads = {name: _fit(docs, [target(r) for r in records], p, name) for name, target in HEADS.items()}
+    meta = {"trained_on": len(records), "params": {k: p[k] for k in sorted(p)}, "seed": SEED,
+            "head_params": HEAD_PARAMS}
     return TextModel(p["ngram_max"], heads, meta)
 
 
@@ -94,7 +99,7 @@ def out_of_fold_logits(
         test = set(fold)
         tr = [i for i in range(len(records)) if i not in test]
         for name, target in HEADS.items():
-            head = _fit([docs[i] for i in tr], [target(records[i]) for i in tr], p)
+            head = _fit([docs[i] for i in tr], [target(records[i]) for i in tr], p, name)
             for i in fold:
                 out[name][i] = head.logit(docs[i])
     return out

@@ -26,6 +26,30 @@ def test_extracts_normalised_fields(text: str, expected: dict) -> None:
         assert getattr(loc, field) == value, (text, loc)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3号楼门口的树上挂了个大马蜂窝 孩子们不敢过 麻烦社区来处理一下",
+        "多次联系物业无果，请社区协调处理",
+        "跟楼上吵了好几次了 想请社区出面协调一下",
+        "建议小区内实行车辆限时停放",
+        "两家闹了十来年 求村里给评评理",
+        "请问本社区低保怎么申请",
+    ],
+)
+def test_request_phrase_is_not_a_place(text: str) -> None:
+    # "麻烦社区", "请社区", "建议小区": whom the resident asks, not where the problem is
+    loc = load_classifier().extract_location(text)
+    assert loc.place is None, (text, loc)
+
+
+def test_request_phrase_keeps_the_real_place() -> None:
+    loc = load_classifier().extract_location("3号楼门口的树上挂了个大马蜂窝 孩子们不敢过 麻烦社区来处理一下")
+    assert loc.building == 3
+    loc = load_classifier().extract_location("麻烦社区管一下 王官庄后街的路灯不亮")
+    assert loc.place == "王官庄后街", loc
+
+
 def test_key_and_dict() -> None:
     loc = Location(building=3, unit=2, place="车棚")
     assert loc.key() == "b3|u2|p:车棚"

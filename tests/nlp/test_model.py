@@ -54,9 +54,16 @@ def test_model_file_is_not_something_else(tmp_path: Path) -> None:
         TextModel.load(bad)
 
 
-def test_heldout3_is_never_trained_on() -> None:
+@pytest.mark.parametrize("name", ["heldout3.jsonl", "heldout4.jsonl"])
+def test_heldouts_are_never_trained_on(name: str) -> None:
     with pytest.raises(ValueError):
-        load_pool([DATA / "train.jsonl", DATA / "heldout3.jsonl"])
+        load_pool([DATA / "train.jsonl", DATA / name])
+
+
+def test_digits_are_folded() -> None:
+    # building and room numbers are not evidence of a request or of urgency
+    assert features("12号楼", question=False, ngram_max=2) == features("47号楼", question=False, ngram_max=2)
+    assert "0号" in features("3号楼", question=False, ngram_max=2)
 
 
 @pytest.mark.skipif(not DEV_PATH.exists(), reason="shared dev corpus not available")

@@ -1,8 +1,8 @@
 """Quality floors on labelled data (a bit below what the shipped classifier reaches).
 
 The shipped classifier is the rules combined with the learned request filter
-(``nlp/data/model.json``), which is trained on train, heldout, heldout2 and dev: on
-those sets the figures are in-sample; heldout3 is the only honest one.
+(``nlp/data/model.json``), which is trained on train, train2, heldout, heldout2 and dev:
+on those sets the figures are in-sample; heldout3 and heldout4 are the honest ones.
 """
 
 import json
@@ -35,6 +35,13 @@ def test_training_data() -> None:
     _check(DATA / "train.jsonl", macro_f1=0.96, false_tickets=0.02, urgent_recall=0.95)
 
 
+def test_training_data_2() -> None:
+    # 873 messages in new voices (mostly hard negatives).  Before training on them (measured
+    # once, before the rules or model saw them): 0.823 / 9.2 % / 0.89.  In-sample now:
+    # 0.867 / 0.0 % / 0.96; 5-fold CV on this part alone: 0.836 / 6.2 % / 0.89.
+    _check(DATA / "train2.jsonl", macro_f1=0.84, false_tickets=0.02, urgent_recall=0.92)
+
+
 def test_heldout_data() -> None:
     # heldout.jsonl was used for tuning after heldout2.jsonl was written: no longer held out
     _check(DATA / "heldout.jsonl", macro_f1=0.96, false_tickets=0.03, urgent_recall=0.95)
@@ -48,12 +55,17 @@ def test_heldout2_data() -> None:
 
 
 def test_heldout3_data() -> None:
-    # Written before any rule change of the previous round, never trained or tuned on (its
-    # errors were never read).  Rules alone: 0.857 / 19.3 % / 0.81.  Rules + learned filter
-    # (hyper-parameters chosen by 5-fold CV on the training pool, measured once):
-    # 0.889 / 6.4 % / 0.95.  Regression floors only: the false-ticket target (5 %) is
-    # still NOT met on this set.
-    _check(DATA / "heldout3.jsonl", macro_f1=0.87, false_tickets=0.08, urgent_recall=0.90)
+    # Never trained or tuned on (its errors were never read; totals only).  Rules alone:
+    # 0.857 / 19.3 % / 0.81.  Previous filter: 0.889 / 6.4 % / 0.95.  Filter trained with
+    # train2 (choices by 5-fold CV on the pool, measured once at the end): 0.897 / 2.8 % / 0.95.
+    _check(DATA / "heldout3.jsonl", macro_f1=0.88, false_tickets=0.05, urgent_recall=0.90)
+
+
+def test_heldout4_data() -> None:
+    # Written first in this round, never trained or tuned on, measured once at the end.
+    # Previous shipped system: 0.862 / 7.4 % / 0.75.  Now: 0.878 / 1.1 % / 0.81 (n=16
+    # urgent).  Regression floors only: urgent recall is still BELOW the 0.9 target here.
+    _check(DATA / "heldout4.jsonl", macro_f1=0.86, false_tickets=0.03, urgent_recall=0.75)
 
 
 def test_labelled_data_is_well_formed() -> None:
