@@ -104,9 +104,11 @@ def serve(kind: str, port: int, db_url: str, writer: str = "thread") -> None:
         app.router.add_post(PATH, crypto_only)
         app.router.add_get("/healthz", healthz)
     elif kind == "gridbot":
+        from bot import gctune
         from bot.app import PIPELINE, create_app
 
         app = create_app(config)
+        app.on_startup.append(gctune.on_startup)  # as `gridbot serve` does
 
         async def stats(request: web.Request) -> web.Response:
             p = request.app[PIPELINE]

@@ -31,11 +31,14 @@ def _session(config: Config):
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from aiohttp import web
 
+    from bot import gctune
     from bot.app import create_app
 
     host = args.host or config.server.host
     port = args.port or config.server.port
-    web.run_app(create_app(config), host=host, port=port, print=lambda s: log.info("%s", s.strip()))
+    app = create_app(config)
+    app.on_startup.append(gctune.on_startup)
+    web.run_app(app, host=host, port=port, print=lambda s: log.info("%s", s.strip()))
     return 0
 
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot import gctune
 from handlers.context import Services
 from handlers.messages import InboundMessage, Reply
 from handlers.router import handle, handle_batch
@@ -105,6 +106,7 @@ def _child_init(db_url: str, rules, classifier_paths: tuple[str | None, str | No
     _CHILD["sessions"] = session_factory(make_engine(db_url, wal_autocheckpoint=wal_autocheckpoint))
     _CHILD["services"] = Services(rules=rules, classifier=load_classifier(*classifier_paths),
                                   classifier_paths=classifier_paths)
+    gctune.settle()
 
 
 def _child_ready() -> bool:
