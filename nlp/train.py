@@ -31,7 +31,7 @@ POOL = (
     ROOT / "tests/data/heldout2.jsonl",
     DEV_PATH,
 )
-NEVER_TRAIN = ("heldout3.jsonl", "heldout4.jsonl")
+NEVER_TRAIN = ("heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl")
 HEADS = {
     "request": lambda rec: int(rec["label"] != "none"),
     "urgent": lambda rec: int(bool(rec.get("urgent", False))),
