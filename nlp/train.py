@@ -27,6 +27,7 @@ DEV_PATH = ROOT.parent / "shared/corpus/dev.jsonl"
 POOL = (
     ROOT / "tests/data/train.jsonl",
     ROOT / "tests/data/train2.jsonl",
+    ROOT / "tests/data/train3.jsonl",
     ROOT / "tests/data/heldout.jsonl",
     ROOT / "tests/data/heldout2.jsonl",
     DEV_PATH,

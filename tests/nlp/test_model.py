@@ -54,7 +54,7 @@ def test_model_file_is_not_something_else(tmp_path: Path) -> None:
         TextModel.load(bad)
 
 
-@pytest.mark.parametrize("name", ["heldout3.jsonl", "heldout4.jsonl"])
+@pytest.mark.parametrize("name", ["heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl"])
 def test_heldouts_are_never_trained_on(name: str) -> None:
     with pytest.raises(ValueError):
         load_pool([DATA / "train.jsonl", DATA / name])
@@ -114,4 +114,7 @@ def test_urgent_tickets_are_never_vetoed() -> None:
     assert clf._combine(plain, -20.0, -20.0).category == "none"
     assert clf._combine(plain, 5.0, 5.0).urgent  # the urgent head can add urgency
     chatter = Classification("none", False, (), Location(), 0.8)
-    assert clf._combine(chatter, 20.0, 20.0).category == "none"  # never invents a ticket
+    assert clf._combine(chatter, 20.0, 0.0).category == "none"  # never invents a category
+    # only a confident urgent signal turns a rules `none` into an urgent safety ticket
+    promoted = clf._combine(chatter, -20.0, 20.0)
+    assert (promoted.category, promoted.urgent) == ("safety", True)

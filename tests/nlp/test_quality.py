@@ -58,6 +58,7 @@ def test_heldout3_data() -> None:
     # Never trained or tuned on (its errors were never read; totals only).  Rules alone:
     # 0.857 / 19.3 % / 0.81.  Previous filter: 0.889 / 6.4 % / 0.95.  Filter trained with
     # train2 (choices by 5-fold CV on the pool, measured once at the end): 0.897 / 2.8 % / 0.95.
+    # After train3 + broadened [urgent] triggers (measured once): 0.893 / 4.6 % / 0.95.
     _check(DATA / "heldout3.jsonl", macro_f1=0.88, false_tickets=0.05, urgent_recall=0.90)
 
 
@@ -65,7 +66,21 @@ def test_heldout4_data() -> None:
     # Written first in this round, never trained or tuned on, measured once at the end.
     # Previous shipped system: 0.862 / 7.4 % / 0.75.  Now: 0.878 / 1.1 % / 0.81 (n=16
     # urgent).  Regression floors only: urgent recall is still BELOW the 0.9 target here.
+    # After train3 + broadened [urgent] triggers (measured once): 0.890 / 2.1 % / 0.81 (unchanged, 13/16).
     _check(DATA / "heldout4.jsonl", macro_f1=0.86, false_tickets=0.03, urgent_recall=0.75)
+
+
+def test_training_data_3() -> None:
+    # 209 messages (169 urgent of every kind, indirect wording; 40 near-miss negatives).
+    # Rules before the broadened [urgent] triggers: urgent recall 0.44; now in-sample 0.545 / 8.3 % / 0.97.
+    _check(DATA / "train3.jsonl", macro_f1=0.52, false_tickets=0.12, urgent_recall=0.95)
+
+
+def test_heldout5_data() -> None:
+    # Written first in this round (58 urgent, 32 non-urgent requests, 32 none), never trained
+    # or tuned on, measured once at the end: 0.714 / 18.8 % / 0.948 (urgent precision 0.932).
+    # Caveat: same author as train3.jsonl.  False tickets here are far above the other sets.
+    _check(DATA / "heldout5.jsonl", macro_f1=0.69, false_tickets=0.22, urgent_recall=0.90)
 
 
 def test_labelled_data_is_well_formed() -> None:
