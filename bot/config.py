@@ -5,6 +5,8 @@ An unknown key or a bad value stops the start with a message naming the key (``C
 
 from __future__ import annotations
 
+import base64
+import binascii
 import tomllib
 from datetime import timedelta
 from pathlib import Path
@@ -39,9 +41,27 @@ class StorageConfig(_Section):
     auto_migrate: bool = True  # `serve` brings the schema to head through Alembic before listening
 
 
+def _check_aes_key(v: str) -> str:
+    """The 43-character EncodingAESKey from the WeCom console: base64 of a 32-byte AES key without its '='."""
+    if not v:
+        return v
+    try:
+        ok = len(v) == 43 and len(base64.b64decode(v + "=", validate=True)) == 32
+    except binascii.Error:
+        ok = False
+    if not ok:
+        raise ValueError("must be the 43-character EncodingAESKey from the WeCom console (base64 letters)")
+    return v
+
+
 class AibotConfig(_Section):
     token: str = ""
     encoding_aes_key: str = ""
+
+    @field_validator("encoding_aes_key")
+    @classmethod
+    def _aes_key(cls, v: str) -> str:
+        return _check_aes_key(v)
 
 
 class WecomConfig(_Section):
@@ -57,9 +77,7 @@ class WecomConfig(_Section):
     @field_validator("encoding_aes_key")
     @classmethod
     def _aes_key(cls, v: str) -> str:
-        if v and len(v) != 43:
-            raise ValueError("must be the 43-character EncodingAESKey from the WeCom console")
-        return v
+        return _check_aes_key(v)
 
 
 class BridgeConfig(_Section):

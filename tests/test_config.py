@@ -23,6 +23,8 @@ def test_the_example_config_loads():
         ("[server]\nport = 'eighty'\n", "server.port"),
         ("[server]\nport = 70000\n", "server.port"),
         ("[wecom]\nencoding_aes_key = 'short'\n", "wecom.encoding_aes_key"),
+        ("[wecom]\nencoding_aes_key = '" + "!" * 43 + "'\n", "wecom.encoding_aes_key"),
+        ("[wecom.aibot]\nencoding_aes_key = 'short'\n", "wecom.aibot.encoding_aes_key"),
         ("[tickets.deadline_hours]\ncharge = 4\n", "tickets.deadline_hours"),
         ("[tickets.deadline_hours]\nwaste = -1\n", "tickets.deadline_hours.waste"),
         ("[nlp]\nconfidence_threshold = 2\n", "nlp.confidence_threshold"),
