@@ -8,13 +8,11 @@ on those sets the figures are in-sample; heldout3 and heldout4 are the honest on
 import json
 from pathlib import Path
 
-import pytest
-
 from nlp import load_classifier
 from nlp.evaluate import evaluate, load_jsonl
+from tests.conftest import shared_file
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-DEV = Path(__file__).resolve().parents[2].parent / "shared/corpus/dev.jsonl"
 
 
 def _check(path: Path, macro_f1: float, false_tickets: float, urgent_recall: float) -> None:
@@ -25,9 +23,8 @@ def _check(path: Path, macro_f1: float, false_tickets: float, urgent_recall: flo
     assert report.urgent_recall >= urgent_recall, summary
 
 
-@pytest.mark.skipif(not DEV.exists(), reason="shared dev corpus not available")
 def test_dev_corpus() -> None:
-    _check(DEV, macro_f1=0.97, false_tickets=0.02, urgent_recall=0.95)
+    _check(shared_file("corpus/dev.jsonl"), macro_f1=0.97, false_tickets=0.02, urgent_recall=0.95)
 
 
 def test_training_data() -> None:
