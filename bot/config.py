@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from handlers.settings import TicketRules
 from nlp import CATEGORIES
@@ -54,14 +54,12 @@ def _check_aes_key(v: str) -> str:
     return v
 
 
+AesKey = Annotated[str, AfterValidator(_check_aes_key)]
+
+
 class AibotConfig(_Section):
     token: str = ""
-    encoding_aes_key: str = ""
-
-    @field_validator("encoding_aes_key")
-    @classmethod
-    def _aes_key(cls, v: str) -> str:
-        return _check_aes_key(v)
+    encoding_aes_key: AesKey = ""
 
 
 class WecomConfig(_Section):
@@ -69,15 +67,10 @@ class WecomConfig(_Section):
     agent_id: int = 0
     secret: str = ""
     token: str = ""
-    encoding_aes_key: str = ""
+    encoding_aes_key: AesKey = ""
     api_base: str = "https://qyapi.weixin.qq.com"
     replay_window_seconds: Annotated[int, Field(ge=0)] = 300  # 0 disables the timestamp check (tests, vectors)
     aibot: AibotConfig = AibotConfig()
-
-    @field_validator("encoding_aes_key")
-    @classmethod
-    def _aes_key(cls, v: str) -> str:
-        return _check_aes_key(v)
 
 
 class BridgeConfig(_Section):
