@@ -112,3 +112,13 @@ async def test_unknown_ticket_and_missing_text(group, report, db):
         said = await group.say(text, sender="zhangwei")
         assert "请写上内容" in said.reply, text
     assert db.snapshot(n) == before
+
+
+@pytest.mark.parametrize("text", ["接单", "接单 abc", "进度", "办结 99999999999999999999", "接单 1abc",
+                                  "进度 1e9", "进度 2147483648"])
+async def test_a_command_that_cannot_run_answers_one_line_and_changes_nothing(text, group, report, db):
+    n = await report()
+    before = db.snapshot(n), db.count_all()
+    said = await group.say(text, sender="zhangwei")
+    assert said.reply and "\n" not in said.reply and ("工单号" in said.reply or "没有找到工单" in said.reply), text
+    assert (db.snapshot(n), db.count_all()) == before
