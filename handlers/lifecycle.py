@@ -57,12 +57,14 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "rate_bad": _to("reopened", "resolved"),
     "merge": _to("duplicate", "open", "in_mediation", *WORKING),
     "recategorise": {s: s for s in STATUSES if s != "duplicate"},
+    "send_back": _to("in_progress", *WORKING),  # 退单: who got it by 转派 hands it back with a reason
 }
 
 EVENT_KINDS = {
     "accept": "accepted", "note": "progress", "transfer": "transferred", "escalate": "escalated",
     "mediate": "mediation", "mediated": "mediation_result", "follow_up": "follow_up", "resolve": "resolved",
     "rate_ok": "rated", "rate_bad": "reopened", "merge": "merged", "recategorise": "recategorised",
+    "send_back": "sent_back",
 }
 
 assert all(s in STATUSES and t in STATUSES for m in TRANSITIONS.values() for s, t in m.items())

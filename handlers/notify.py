@@ -50,11 +50,13 @@ def to_follower(session: Session, f: TicketFollower, text: str) -> bool:
     return True
 
 
-def to_followers(session: Session, ticket: Ticket, text: str) -> int:
+def to_followers(session: Session, ticket: Ticket, text: str, *, exclude: set[str] = frozenset()) -> int:
     """Tell everyone who follows the ticket (reporter, +1s, merged reporters); one message per group."""
     sent: set[tuple[str, str]] = set()
     n = 0
     for f in followers(session, ticket.id):
+        if f.userid in exclude:
+            continue
         dest = route(session, f.channel, f.userid, f.chat_id)
         if dest is None or dest in sent and dest[0] != "user":
             continue

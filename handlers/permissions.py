@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from handlers import texts
+from handlers import texts, wording
 from handlers.context import Context
 from handlers.errors import PermissionDenied
 from storage import org, staff
@@ -135,6 +135,31 @@ def _follows(ctx: Context, target: Target) -> str | None:
 
 is_follower = Rule(_follows, "反映人")
 
+
+def _reports(ctx: Context, target: Target) -> str | None:
+    """Only the reporter rates and confirms: a "+1" follower is told the outcome and may ask for progress."""
+    if not isinstance(target, Ticket) or target.reporter_id == ctx.actor:
+        return None
+    if ticket_store.is_follower(ctx.session, target.id, ctx.actor):
+        return wording.follower_cannot_rate(target.id)
+    return texts.not_follower(target.id)
+
+
+is_reporter = Rule(_reports, "反映人")
+
+
+def _sends_back(ctx: Context, target: Target) -> str | None:
+    """Who got a ticket by 转派 may hand it back: its department's staff, or the person it was given to."""
+    if not isinstance(target, Ticket):
+        return None
+    m = ctx.member
+    if m is not None and m.role == "department":
+        return None if target.department and target.department == m.department else texts.not_department(
+            target.id, m.department)
+    if target.assignee == ctx.actor and target.department is None:
+        return None
+    return wording.not_transferred_to_you(target.id)
+
 LEVEL_RANK = {"grid": 0, "community": 1, "street": 2}
 
 
@@ -157,10 +182,11 @@ holds_level = Rule(_holds_level)
 # the roles, and who may do what
 STAFF = is_role("grid_worker", "mediator", "department", "secretary", "admin")
 HANDLER = is_role("grid_worker", "secretary", "admin") & in_scope  # accept, transfer, escalate, mediate, ...
-CLOSER = is_role("grid_worker", "mediator", "secretary", "admin") & in_scope  # 办结
+CLOSER = is_role("grid_worker", "mediator", "department", "secretary", "admin") & in_scope  # 办结
+RETURNER = is_role("department", "grid_worker", "mediator", "secretary", "admin") & Rule(_sends_back)  # 退单
 NOTE_TAKER = STAFF & in_scope  # 进度 12 <text>
 MEDIATOR = is_role("mediator") & in_scope
 ESCALATOR = HANDLER & holds_level
-REPORTER = is_follower
+REPORTER = is_reporter  # 满意 / 基本满意 / 不满意: the reporter only
 GRID_KEEPER = is_role("admin") | (is_role("grid_worker", "secretary") & in_scope)  # binding chats to a grid
 LIST_KEEPER = is_role("grid_worker", "secretary", "admin") & in_scope  # 添加资源 ..., on ctx.grid

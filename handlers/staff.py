@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 import handlers.queries  # noqa: F401  (registered first: help lists 进度 / 我的工单 / 帮助 before these)
-from handlers import lifecycle, notify, texts
+from handlers import lifecycle, notify, texts, wording
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
 from handlers.errors import CommandError, InvalidTransition, NotFound
@@ -22,6 +22,7 @@ from handlers.permissions import (
     HANDLER,
     MEDIATOR,
     REPORTER,
+    RETURNER,
     STAFF,
     Rule,
     scope_grids,
@@ -29,7 +30,7 @@ from handlers.permissions import (
 from handlers.tickets import record
 from storage import org, staff
 from storage.models import Community, Correction, Grid, GridChat, Member, Street, Ticket
-from storage.tickets import OPEN_STATUSES, follow, followers
+from storage.tickets import OPEN_STATUSES, events, follow, followers
 
 Body = Callable[[Context, Ticket, str], Reply]
 
@@ -114,6 +115,9 @@ def escalate(ctx: Context, t: Ticket, reason: str) -> Reply:
         street = s.get(Street, community.street_id) if community else None
         where = street.name if street else ""
         told = staff.secretaries_of_street(s, street.id) if street else []
+    if not told:  # nobody to tell: say so, and the ticket stays where it is
+        raise CommandError(f"escalate {t.id}: nobody at {level}",
+                           wording.escalate_nobody(t.id, texts.LEVEL_NAMES[level], where))
     lifecycle.apply(ctx, t, "escalate", text=reason or None, level=level,
                     notice=texts.escalated_notice(t.id, level, where))
     for m in told:
@@ -170,9 +174,15 @@ def resolve(ctx: Context, t: Ticket, rest: str) -> Reply:
     return Reply(texts.resolved_reply(t.id), t.id)
 
 
+def _tell_other_followers(ctx: Context, t: Ticket, text: str) -> None:
+    """The "+1" followers learn the outcome the reporter decided (the reporter has the reply)."""
+    notify.to_followers(ctx.session, t, text, exclude={t.reporter_id})
+
+
 def _rate(rating: str) -> Body:
     def body(ctx: Context, t: Ticket, rest: str) -> Reply:
         lifecycle.apply(ctx, t, "rate_ok", text=rest or texts.RATING_NAMES[rating], rating=rating)
+        _tell_other_followers(ctx, t, wording.rated_notice(t.id, texts.RATING_NAMES[rating]))
         return Reply(texts.rated_reply(t.id, rating), t.id)
 
     return body
@@ -183,10 +193,31 @@ def unsatisfied(ctx: Context, t: Ticket, reason: str) -> Reply:
     due = ctx.now + ctx.rules.deadline(t.category, t.urgent)
     lifecycle.apply(ctx, t, "rate_bad", text=reason or texts.RATING_NAMES["unsatisfied"], rating="unsatisfied",
                     due_at=due, resolved_at=None)
+    _tell_other_followers(ctx, t, wording.reopened_follower_notice(t.id))
     holder = t.assignee or (w.userid if (w := _grid_worker_of(ctx, t)) else None)
     if holder:
         notify.to_member(ctx.session, holder, texts.reopened_dm(t.id, reason, due))
     return Reply(texts.reopened_reply(t.id, due), t.id)
+
+
+def send_back(ctx: Context, t: Ticket, rest: str) -> Reply:
+    """退单: a ticket transferred to a department (or person) goes back to whoever transferred it."""
+    reason = _required(rest, f"退单 {t.id} 不属于本部门职责")
+    lifecycle.target_status(t, "send_back")
+    s = ctx.session
+    back: Member | None = None
+    for ev in reversed(events(s, t.id)):
+        if ev.kind == "transferred":
+            back = org.member(s, ev.actor)
+            break
+    if back is None or back.role in ("resident", "department") or back.userid == ctx.actor:
+        back = _grid_worker_of(ctx, t)
+    lifecycle.apply(ctx, t, "send_back", text=reason, public=False, department=None,
+                    assignee=back.userid if back else None)
+    if back is not None:
+        notify.to_member(s, back.userid, wording.sent_back_dm(t.id, _me(ctx), reason, t.text))
+    to = texts.staff_name(back.role, back.name) if back else None
+    return Reply(wording.sent_back_reply(t.id, to, back is not None), t.id)
 
 
 # --- recategorise, merge ----------------------------------------------------------------------------------------
@@ -322,6 +353,7 @@ ticket_command("调解", mediate, HANDLER, aliases=("/mediate",))
 ticket_command("调解结果", mediation_result, MEDIATOR, aliases=("/mediated",))
 ticket_command("回访", follow_up, HANDLER, aliases=("/followup",))
 ticket_command("办结", resolve, CLOSER, aliases=("/resolve",))
+ticket_command("退单", send_back, RETURNER, aliases=("/sendback",))
 ticket_command("满意", _rate("satisfied"), REPORTER, aliases=("/satisfied",))
 ticket_command("基本满意", _rate("fair"), REPORTER, aliases=("/fair",), help_key="")
 ticket_command("不满意", unsatisfied, REPORTER, aliases=("/unsatisfied",), help_key="")

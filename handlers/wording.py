@@ -43,3 +43,38 @@ def bad_number(word: str, token: str) -> str:
 
 def number_too_large(number: str) -> str:
     return f"没有找到工单 #{number}，请核对工单号。"
+
+
+# --- who may act ---------------------------------------------------------------------------------------------------
+
+
+def follower_cannot_rate(number: int) -> str:
+    return f"只有工单 #{number} 的反映人可以评价；办理结果会告诉您，随时可发「进度 {number}」查询。"
+
+
+def not_transferred_to_you(number: int) -> str:
+    return f"工单 #{number} 不是转派给您的，不能退单。"
+
+
+def rated_notice(number: int, rating: str) -> str:
+    return f"工单 #{number} 反映人已评价「{rating}」，工单已关闭。感谢您的关注。"
+
+
+def reopened_follower_notice(number: int) -> str:
+    return f"工单 #{number} 反映人对办理结果不满意，已重新打开继续办理。"
+
+
+def sent_back_reply(number: int, to: str | None, told: bool) -> str:
+    who = f"退回{to}" if to else "退回网格"
+    tail = "，已通知对方。" if told else "。"
+    return f"已将工单 #{number} {who}重新安排{tail}"
+
+
+def sent_back_dm(number: int, by: str, reason: str, text: str) -> str:
+    return (f"【退单】工单 #{number} 被{by}退回：{reason}\n诉求：{text}\n"
+            f"请重新安排（如「转派 {number} 部门」或「办结 {number} 结果」）。")
+
+
+def escalate_nobody(number: int, level: str, where: str) -> str:
+    return (f"{level}（{where or '未登记'}）还没有登记负责人，上报无法通知到任何人。工单 #{number} 仍在原层级办理；"
+            f"请先在组织架构中登记负责人，或电话联系。")

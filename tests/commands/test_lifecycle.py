@@ -238,3 +238,29 @@ async def test_the_full_history_is_in_tickets_show(group, report, db, config, ca
     ]
     assert db.ticket(n).version == 3
     assert isinstance(db.ticket(n), Ticket)
+
+
+async def test_department_staff_who_got_a_ticket_by_transfer_resolve_it(group, report, db):
+    n = await report()
+    await group.say(f"接单 {n}", sender="zhangwei")
+    await group.say(f"转派 {n} 城管执法中队", sender="zhangwei")
+    said = await group.say(f"办结 {n} 已清理完毕", sender="sunli")
+    assert said.reply == f"工单 #{n} 已办结，已请反映人评价。"
+    assert db.ticket(n).status == "resolved"
+
+
+async def test_department_staff_send_a_transferred_ticket_back_with_a_reason(group, report, db):
+    n = await report()
+    await group.say(f"接单 {n}", sender="zhangwei")
+    await group.say(f"转派 {n} 城管执法中队", sender="zhangwei")
+    said = await group.say(f"退单 {n}", sender="sunli")
+    assert "退单" in said.reply and "例如" in said.reply  # the reason is required
+    said = await group.say(f"退单 {n} 不属于城管职责，应由物业处理", sender="sunli")
+    assert said.reply == f"已将工单 #{n} 退回网格员 张伟重新安排，已通知对方。"
+    t = db.ticket(n)
+    assert (t.status, t.department, t.assignee) == ("in_progress", None, "zhangwei")
+    assert any("【退单】" in d and "不属于城管职责" in d for d in db.dms("zhangwei"))
+    said = await group.say(f"办结 {n} 好了", sender="sunli")  # no longer theirs
+    assert "没有转派给您所在的部门" in said.reply
+    said = await group.say(f"退单 {n} 再退", sender="zhaolei")  # a worker it was never transferred to
+    assert said.reply == f"工单 #{n} 不是转派给您的，不能退单。"

@@ -25,6 +25,7 @@ COMMANDS = {
     "rate_bad": ("不满意 {n} 没修好", "zhaomin"),
     "merge": ("合并 {n} 到 {other}", "zhangwei"),
     "recategorise": ("改类 {n} 停车管理", "zhangwei"),
+    "send_back": ("退单 {n} 不归我们管", "zhangwei"),
 }
 RESET = dict(level="grid", assignee="zhangwei", department=None, duplicate_of=None, category="charging",
              rating=None)
