@@ -45,7 +45,8 @@ def build_adapters(config: Config) -> list[Adapter]:
                         replay_window=w.replay_window_seconds),
         WecomAibotAdapter(token=w.aibot.token, encoding_aes_key=w.aibot.encoding_aes_key,
                           replay_window=w.replay_window_seconds),
-        BridgeAdapter(config.bridge.secret),
+        BridgeAdapter(config.bridge.secret, chat_ids=config.bridge.chat_ids,
+                      replay_window=config.bridge.replay_window_seconds),
     ]
 
 

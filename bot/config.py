@@ -76,6 +76,11 @@ class WecomConfig(_Section):
 class BridgeConfig(_Section):
     secret: str = ""
     outbound_url: str | None = None  # where pushes to bridged chats are POSTed (signed); None: they go dead
+    # The bridge's own id space: only these chats are accepted, and a bridge sender is a member only when
+    # mapped here (bridge sender id → member userid) or linked by that member with 「绑定 桥接账号」.
+    chat_ids: list[str] = []
+    members: dict[str, str] = {}
+    replay_window_seconds: Annotated[int, Field(ge=0)] = 300  # signed timestamps older than this are refused
 
 
 class NlpConfig(_Section):
@@ -155,6 +160,8 @@ class OrgConfig(_Section):
             if g.community not in communities:
                 raise ValueError(f"grids[{i}].community: unknown community {g.community!r}")
         for i, m in enumerate(self.members):
+            if m.userid.startswith("bridge:"):
+                raise ValueError(f"members[{i}].userid: 'bridge:' is the bridge's own id space")
             for gid in m.grids:
                 if gid not in grids:
                     raise ValueError(f"members[{i}].grid: unknown grid {gid!r}")
@@ -293,7 +300,19 @@ class Config(_Section):
             duplicate_window=timedelta(days=t.duplicate_window_days),
             confidence_threshold=self.nlp.confidence_threshold,
             clarify_ttl=timedelta(minutes=t.clarify_minutes),
+            outbound=self.outbound_kinds(),
+            bridge_members=tuple(sorted(self.bridge.members.items())),
         )
+
+    def outbound_kinds(self) -> frozenset[str]:
+        """The push channels that can deliver at all: the WeCom app needs its credentials, bridged chats
+        an outbound URL; a group robot needs only its grid's key (checked per grid)."""
+        kinds = {"robot"}
+        if self.wecom.corp_id and self.wecom.secret:
+            kinds |= {"user", "appchat"}
+        if self.bridge.outbound_url:
+            kinds.add("bridge")
+        return frozenset(kinds)
 
 
 def _where(loc: tuple) -> str:

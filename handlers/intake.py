@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers import texts
+from handlers import notify, texts
 from handlers.context import Services
 from handlers.messages import InboundMessage, Reply
 from nlp import Classification
@@ -113,7 +113,8 @@ class Intake:
                     f"办理时限：{texts.when(row['due_at'])} 前。接单请发「接单 {n}」。"), now=now))
             r.reply = Reply(texts.ticket_opened(
                 number=n, category=r.c.category, urgent=r.c.urgent, handler=handler_of(s, r.grid)[1],
-                grid=org.describe(s, r.grid), due=row["due_at"], place=place_text(r.c)), n)
+                grid=org.describe(s, r.grid), due=row["due_at"], place=place_text(r.c),
+                worker_told=bool(assignee) and notify.deliverable(s, ("user", assignee))), n)
 
         resolved = [(r, target if isinstance(target, int) else numbers[id(target)], status)
                     for r, target, status in joins]

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from handlers import lifecycle, texts
+from handlers import lifecycle, notify, texts
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
 from handlers.errors import NotFound
@@ -56,7 +56,7 @@ def add_note(ctx: Context, inv: Invocation) -> Reply:
     assert ctx.member is not None
     who = texts.staff_name(ctx.member.role, ctx.member.name)
     lifecycle.apply(ctx, ticket, "note", text=inv.rest, notice=texts.note_notice(ticket.id, who, inv.rest))
-    return Reply(texts.note_reply(ticket.id), ticket.id)
+    return Reply(texts.note_reply(ticket.id, notify.last_told(ctx.session, ticket.id).reporter), ticket.id)
 
 
 def my_tickets(ctx: Context, inv: Invocation) -> Reply:

@@ -7,11 +7,12 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-import handlers.announce  # noqa: F401  (registers 群发通知: announcements by secretaries and admins)
+import handlers.announce  # noqa: F401
+import handlers.identity  # noqa: F401  (registers 绑定: a member links their bridge account)  (registers 群发通知: announcements by secretaries and admins)
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
-from handlers import clarify, texts
+from handlers import clarify, identity, notify, texts
 from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
@@ -38,6 +39,9 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
     The batch shape is for speed: one insert for all messages, one update for all replies.
     """
     now = services.clock()
+    notify.configure(session, services.rules)
+    stored = msgs
+    msgs = [identity.resolve(session, m, services.rules) for m in msgs]  # the bridge's own id space
     if len(msgs) > 1:
         org.preload(session, {m.sender_id for m in msgs}, {m.chat_id for m in msgs if m.chat_id})
     places = [_place(session, m) for m in msgs]
@@ -45,7 +49,7 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
         {"channel": m.channel, "msg_id": m.msg_id, "chat_id": m.chat_id, "sender_id": m.sender_id,
          "sender_name": m.sender_name, "text": m.text, "sent_at": m.sent_at, "received_at": now,
          "grid_id": grid.id if grid else None}
-        for m, (_member, grid) in zip(msgs, places, strict=True)
+        for m, (_member, grid) in zip(stored, places, strict=True)
     ])
     intake = Intake(session, services, now)
     results: list[Reply | Request] = []

@@ -17,6 +17,9 @@ class TicketRules:
     duplicate_window: timedelta = timedelta(days=7)
     confidence_threshold: float = 0.5
     clarify_ttl: timedelta = timedelta(minutes=30)
+    # push channels that can deliver (a reply says someone was told only when a send was queued to one)
+    outbound: frozenset[str] = frozenset({"user", "appchat", "robot", "bridge"})
+    bridge_members: tuple[tuple[str, str], ...] = ()  # bridge sender id → member userid, from [bridge] members
 
     def deadline(self, category: str, urgent: bool) -> timedelta:
         if urgent:

@@ -54,6 +54,11 @@ def _me(ctx: Context) -> str:
     return texts.staff_name(m.role, m.name) if m is not None else ctx.actor
 
 
+def _reporter_told(ctx: Context, t: Ticket) -> bool:
+    """Whether the push just written reaches the reporter through a channel that can deliver."""
+    return notify.last_told(ctx.session, t.id).reporter
+
+
 def _required(rest: str, example: str) -> str:
     if not rest:
         raise CommandError("text required", texts.need_text(example))
@@ -66,7 +71,7 @@ def _required(rest: str, example: str) -> str:
 def accept(ctx: Context, t: Ticket, rest: str) -> Reply:
     lifecycle.apply(ctx, t, "accept", text=rest or None, assignee=ctx.actor,
                     notice=texts.accepted_notice(t.id, _me(ctx), t.due_at))
-    return Reply(texts.accepted_reply(t.id, t.due_at), t.id)
+    return Reply(texts.accepted_reply(t.id, t.due_at, _reporter_told(ctx, t)), t.id)
 
 
 def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
@@ -92,9 +97,11 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
         recipients = [person]
         lifecycle.apply(ctx, t, "transfer", text=f"转派给 {label}", assignee=person.userid, department=None,
                         notice=texts.transferred_notice(t.id, label))
+    told_them = bool(recipients)
     for m in recipients:
-        notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx), t.due_at))
-    return Reply(texts.transferred_reply(t.id, label), t.id)
+        told_them &= notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx),
+                                                                        t.due_at))
+    return Reply(texts.transferred_reply(t.id, label, told_them, _reporter_told(ctx, t)), t.id)
 
 
 NEXT_LEVEL = {"grid": "community", "community": "street"}
@@ -120,9 +127,12 @@ def escalate(ctx: Context, t: Ticket, reason: str) -> Reply:
                            wording.escalate_nobody(t.id, texts.LEVEL_NAMES[level], where))
     lifecycle.apply(ctx, t, "escalate", text=reason or None, level=level,
                     notice=texts.escalated_notice(t.id, level, where))
+    reached = True
     for m in told:
-        notify.to_member(s, m.userid, texts.escalated_dm(t.id, t.category, _me(ctx), where, reason, t.text))
-    return Reply(texts.escalated_reply(t.id, level, where, [texts.staff_name(m.role, m.name) for m in told]), t.id)
+        reached &= notify.to_member(s, m.userid, texts.escalated_dm(t.id, t.category, _me(ctx), where, reason,
+                                                                    t.text))
+    return Reply(texts.escalated_reply(t.id, level, where, [texts.staff_name(m.role, m.name) for m in told],
+                                       reached), t.id)
 
 
 # --- mediation and the follow-up visit ------------------------------------------------------------------------
@@ -136,8 +146,8 @@ def mediate(ctx: Context, t: Ticket, rest: str) -> Reply:
     m = mediators[0]
     lifecycle.apply(ctx, t, "mediate", text=rest or f"转交调解员 {m.name}",
                     notice=texts.mediate_notice(t.id, m.name))
-    notify.to_member(ctx.session, m.userid, texts.mediate_dm(t.id, t.text, _me(ctx)))
-    return Reply(texts.mediate_reply(t.id, m.name), t.id)
+    told = notify.to_member(ctx.session, m.userid, texts.mediate_dm(t.id, t.text, _me(ctx)))
+    return Reply(texts.mediate_reply(t.id, m.name, told), t.id)
 
 
 def _grid_worker_of(ctx: Context, t: Ticket) -> Member | None:
@@ -171,7 +181,7 @@ def follow_up(ctx: Context, t: Ticket, rest: str) -> Reply:
 def resolve(ctx: Context, t: Ticket, rest: str) -> Reply:
     text = _required(rest, f"办结 {t.id} 已更换充电桩")
     lifecycle.apply(ctx, t, "resolve", text=text, rating=None, notice=texts.resolved_notice(t.id, text))
-    return Reply(texts.resolved_reply(t.id), t.id)
+    return Reply(texts.resolved_reply(t.id, _reporter_told(ctx, t)), t.id)
 
 
 def _tell_other_followers(ctx: Context, t: Ticket, text: str) -> None:

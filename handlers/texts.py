@@ -40,11 +40,13 @@ def when(dt: datetime) -> str:
 
 
 def ticket_opened(
-    *, number: int, category: str, urgent: bool, handler: str, grid: str, due: datetime, place: str
+    *, number: int, category: str, urgent: bool, handler: str, grid: str, due: datetime, place: str,
+    worker_told: bool = True,
 ) -> str:
     lines = []
     if urgent:
-        lines.append("【紧急】已标记为紧急诉求，已通知网格员立即处置！如有危险请先撤离并拨打 119/120/110。")
+        told = "已通知网格员立即处置！" if worker_told else "请立即联系网格员！"
+        lines.append(f"【紧急】已标记为紧急诉求，{told}如有危险请先撤离并拨打 119/120/110。")
     lines.append(f"已收到您的诉求，工单号 #{number}")
     lines.append(f"类别：{CATEGORY_NAMES.get(category, category)}")
     if place:
@@ -207,16 +209,18 @@ def staff_name(role: str, name: str) -> str:
 
 
 # replies to the staff member who acted, and pushes to followers / staff
-def accepted_reply(number: int, due: datetime) -> str:
-    return f"已接单 #{number}，办理时限：{when(due)} 前。已告知反映人；有进展请发「进度 {number} 内容」。"
+def accepted_reply(number: int, due: datetime, told: bool = True) -> str:
+    tell = "已告知反映人" if told else "反映人暂时无法收到推送（推送通道未配置），请另行告知"
+    return f"已接单 #{number}，办理时限：{when(due)} 前。{tell}；有进展请发「进度 {number} 内容」。"
 
 
 def accepted_notice(number: int, who: str, due: datetime) -> str:
     return f"您反映的工单 #{number} 已由{who}接单，办理时限：{when(due)} 前。"
 
 
-def note_reply(number: int) -> str:
-    return f"已记录工单 #{number} 的进展，反映人会在群里看到。"
+def note_reply(number: int, told: bool = True) -> str:
+    tell = "反映人会在群里看到" if told else "反映人暂时无法收到推送（推送通道未配置），请另行告知"
+    return f"已记录工单 #{number} 的进展，{tell}。"
 
 
 def note_notice(number: int, who: str, text: str) -> str:
@@ -236,8 +240,13 @@ def transfer_resident(target: str) -> str:
     return f"「{target}」不是工作人员，不能转派。"
 
 
-def transferred_reply(number: int, to: str) -> str:
-    return f"已将工单 #{number} 转派给 {to}，已通知对方和反映人。"
+def transferred_reply(number: int, to: str, told_them: bool = True, told_reporter: bool = True) -> str:
+    told = [w for w, ok in (("对方", told_them), ("反映人", told_reporter)) if ok]
+    missed = [w for w, ok in (("对方", told_them), ("反映人", told_reporter)) if not ok]
+    tail = f"已通知{'和'.join(told)}。" if told else ""
+    if missed:
+        tail += f"{'和'.join(missed)}暂时无法收到推送（推送通道未配置），请另行告知。"
+    return f"已将工单 #{number} 转派给 {to}，{tail}"
 
 
 def transferred_notice(number: int, to: str) -> str:
@@ -253,8 +262,11 @@ def top_level(number: int) -> str:
     return f"工单 #{number} 已在街道层级，不能再上报。"
 
 
-def escalated_reply(number: int, level: str, where: str, told: list[str]) -> str:
+def escalated_reply(number: int, level: str, where: str, told: list[str], reached: bool = True) -> str:
     who = "、".join(told) if told else "（该层级暂无登记的负责人，请电话联系）"
+    if not reached:
+        return (f"已将工单 #{number} 上报至{LEVEL_NAMES[level]}（{where}）。"
+                f"负责人（{who}）暂时无法收到推送（推送通道未配置），请电话联系。")
     return f"已将工单 #{number} 上报至{LEVEL_NAMES[level]}（{where}），已通知：{who}。"
 
 
@@ -272,8 +284,9 @@ def no_mediator(number: int) -> str:
     return f"本网格还没有登记调解员，可发「上报 {number} 需要调解」请社区协调。"
 
 
-def mediate_reply(number: int, mediator: str) -> str:
-    return f"已将工单 #{number} 转交调解员 {mediator}，已通知对方。"
+def mediate_reply(number: int, mediator: str, told: bool = True) -> str:
+    tail = "已通知对方。" if told else "对方暂时无法收到推送（推送通道未配置），请另行告知。"
+    return f"已将工单 #{number} 转交调解员 {mediator}，{tail}"
 
 
 def mediate_notice(number: int, mediator: str) -> str:
@@ -306,7 +319,10 @@ def follow_up_notice(number: int, text: str) -> str:
     return f"工单 #{number} 回访记录：{text}"
 
 
-def resolved_reply(number: int) -> str:
+def resolved_reply(number: int, told: bool = True) -> str:
+    if not told:
+        return (f"工单 #{number} 已办结。反映人暂时无法收到推送（推送通道未配置），"
+                f"请告知反映人回复「满意 {number}」等评价。")
     return f"工单 #{number} 已办结，已请反映人评价。"
 
 

@@ -78,3 +78,28 @@ def sent_back_dm(number: int, by: str, reason: str, text: str) -> str:
 def escalate_nobody(number: int, level: str, where: str) -> str:
     return (f"{level}（{where or '未登记'}）还没有登记负责人，上报无法通知到任何人。工单 #{number} 仍在原层级办理；"
             f"请先在组织架构中登记负责人，或电话联系。")
+
+
+# --- the bridge's own id space ---------------------------------------------------------------------------------
+
+LINK_FROM_WECOM = "请用企业微信向机器人发送「绑定 桥接账号」，把该桥接账号关联到您本人；在桥接群里不能自行关联。"
+LINK_MEMBERS_ONLY = "只有已登记的工作人员或居民可以关联桥接账号。"
+LINK_USAGE = "请写上桥接账号，例如「绑定 wxid_abc123」。"
+
+
+def link_taken(raw: str) -> str:
+    return f"桥接账号「{raw}」已关联到其他人，请联系管理员。"
+
+
+def linked(raw: str) -> str:
+    return f"已将桥接账号「{raw}」关联到您本人，今后该账号在桥接群里的消息按您的身份处理。"
+
+
+# --- who is told ------------------------------------------------------------------------------------------------
+
+
+def more_followers(n: int, number: int) -> str:
+    return f"\n（另有 {n} 位关注者，可发「进度 {number}」查询）"
+
+
+REPORTER_NOT_REACHABLE = "反映人所在的群暂时无法推送（推送通道未配置），请当面或电话告知。"

@@ -59,6 +59,15 @@ class Member(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=30)
 
 
+class BridgeLink(SQLModel, table=True):
+    """A bridge person linked to a member by that member's own 「绑定 桥接账号」 (or mapped in config)."""
+
+    __tablename__ = "bridge_link"
+    bridge_id: str = Field(primary_key=True, max_length=100)  # the bridge's sender_id, without "bridge:"
+    userid: str = Field(foreign_key="member.userid", max_length=100, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class MemberGrid(SQLModel, table=True):
     """Extra grids a grid worker or mediator serves beyond ``Member.grid_id``."""
 

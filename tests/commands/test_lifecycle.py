@@ -197,7 +197,7 @@ async def test_merge_marks_a_duplicate_and_its_reporters_follow_the_original(gro
     assert said.reply == f"已将工单 #{dup} 合并到 #{first}，1 位反映人改为关注 #{first}。"
     t = db.ticket(dup)
     assert (t.status, t.duplicate_of) == ("duplicate", first)
-    assert db.followers(first) == {"zhaomin", "neighbour"}
+    assert db.followers(first) == {"zhaomin", "bridge:neighbour"}  # the bridge's own id space
     assert any(f"#{dup} 与工单 #{first} 是同一件事" in p for p in db.pushes())
     said = await group.say("我的工单", sender="neighbour")
     assert f"#{first}" in said.reply
