@@ -52,13 +52,14 @@ def _cron(text: str) -> str:
 
 
 def cmd_announce(args: argparse.Namespace, config: Config) -> int:
-    from handlers import announce
+    from handlers import announce, notify
     from handlers.errors import CommandError
     from handlers.texts import when
     from storage.types import utcnow
 
     action = args.action or []
     with _session(config) as s:
+        notify.configure(s, config.ticket_rules())
         if action[:1] == ["list"]:
             rows = announce.listing(s, include_done=args.all)
             for a in rows:
@@ -86,6 +87,7 @@ def cmd_announce(args: argparse.Namespace, config: Config) -> int:
         try:
             ann, n = announce.create(s, targets=args.to, text=text, created_by="cli", now=utcnow(), at=args.at,
                                      cron=args.cron)
+            status = announce.status_lines(s, args.to)
         except CommandError as e:
             print(e.user_text, file=sys.stderr)
             return 1
@@ -94,6 +96,8 @@ def cmd_announce(args: argparse.Namespace, config: Config) -> int:
         print(f"通知 #{ann.id} 已安排：{when(args.at) if args.at else 'cron ' + args.cron}")
     else:
         print(f"通知 #{ann.id} 已写入发送队列：{n} 条消息")
+        for line in status:
+            print(line)
     return 0
 
 

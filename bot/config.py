@@ -302,6 +302,7 @@ class Config(_Section):
             clarify_ttl=timedelta(minutes=t.clarify_minutes),
             outbound=self.outbound_kinds(),
             bridge_members=tuple(sorted(self.bridge.members.items())),
+            bridge_chats=frozenset(self.bridge.chat_ids),
         )
 
     def outbound_kinds(self) -> frozenset[str]:

@@ -188,5 +188,5 @@ NOTE_TAKER = STAFF & in_scope  # 进度 12 <text>
 MEDIATOR = is_role("mediator") & in_scope
 ESCALATOR = HANDLER & holds_level
 REPORTER = is_reporter  # 满意 / 基本满意 / 不满意: the reporter only
-GRID_KEEPER = is_role("admin") | (is_role("grid_worker", "secretary") & in_scope)  # binding chats to a grid
+GRID_KEEPER = is_role("admin", "grid_worker", "secretary") & in_scope  # binding chats: a street admin in its street
 LIST_KEEPER = is_role("grid_worker", "secretary", "admin") & in_scope  # 添加资源 ..., on ctx.grid

@@ -20,6 +20,7 @@ class TicketRules:
     # push channels that can deliver (a reply says someone was told only when a send was queued to one)
     outbound: frozenset[str] = frozenset({"user", "appchat", "robot", "bridge"})
     bridge_members: tuple[tuple[str, str], ...] = ()  # bridge sender id → member userid, from [bridge] members
+    bridge_chats: frozenset[str] = frozenset()  # [bridge] chat_ids: a grid's chats reached through the bridge
 
     def deadline(self, category: str, urgent: bool) -> timedelta:
         if urgent:

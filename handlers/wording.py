@@ -103,3 +103,32 @@ def more_followers(n: int, number: int) -> str:
 
 
 REPORTER_NOT_REACHABLE = "反映人所在的群暂时无法推送（推送通道未配置），请当面或电话告知。"
+
+
+# --- announcements -----------------------------------------------------------------------------------------------
+
+
+def announce_out_of_scope(target: str) -> str:
+    return f"「{target}」不在您负责的范围内，不能向其群发通知。"
+
+
+def announce_in_past(at) -> str:
+    from handlers.texts import when
+
+    return f"发送时间 {when(at)} 已经过去，请改为以后的时间；要立即发送请去掉 --at。"
+
+
+def group_status(grid: str, via: str, ok: bool) -> str:
+    return f"· {grid}（{via}）：{'已排队发送' if ok else '推送通道未配置，无法送达'}"
+
+
+def group_unreachable(grid: str) -> str:
+    return f"· {grid}：没有可推送的群（未配置群机器人、应用群聊或桥接群），未送达"
+
+
+def people_status(n: int, ok: int) -> str:
+    return f"· 人员 {n} 位：{'已排队发送' if ok == n else f'{ok} 位已排队，{n - ok} 位推送通道未配置'}"
+
+
+def announce_report(number: int, lines: list[str]) -> str:
+    return "\n".join([f"通知 #{number} 发送情况：", *lines])

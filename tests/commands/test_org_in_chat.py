@@ -11,12 +11,14 @@ from storage.types import utcnow
 async def test_an_admin_binds_a_new_group_and_it_starts_taking_reports(group, db):
     first = await group.say("10号楼充电桩坏了", chat_id="new-group", sender="r9")
     assert "还没有绑定网格" in first.reply
-    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="admin")
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="admin")  # admin of daqiao only
+    assert said.reply == "凤凰理想社区 · 第三网格不在您负责的范围内。"
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="liuqiang")
     assert said.reply == "本群已绑定到 凤凰理想社区 · 第三网格。群里反映的问题会由该网格受理。"
     said = await group.say("10号楼充电桩坏了", chat_id="new-group", sender="r9")
     assert said.ticket is not None and db.ticket(said.ticket).grid_id == "fenghuang-3"
     assert "凤凰理想社区" in said.reply
-    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="admin")
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="liuqiang")
     assert said.reply == "本群已经绑定到 凤凰理想社区 · 第三网格。"
 
 
@@ -25,7 +27,7 @@ async def test_a_grid_worker_binds_only_their_own_grid(group, db):
     assert said.reply == "凤凰理想社区 · 第三网格不在您负责的范围内。"
     said = await group.say("绑定网格 quehua-1", chat_id="g2", sender="zhangwei")
     assert "已绑定到 鹊华理想社区 · 第一网格" in said.reply
-    said = await group.say("绑定网格 fenghuang-3", chat_id="g2", sender="admin")
+    said = await group.say("绑定网格 fenghuang-3", chat_id="g2", sender="liuqiang")
     assert "请先发「解绑网格」" in said.reply
     said = await group.say("解绑网格", chat_id="g2", sender="liuqiang")
     assert "不在您负责的范围内" in said.reply

@@ -139,3 +139,17 @@ async def test_a_command_that_cannot_run_answers_one_line_and_changes_nothing(te
     said = await group.say(text, sender="zhangwei")
     assert said.reply and "\n" not in said.reply and ("工单号" in said.reply or "没有找到工单" in said.reply), text
     assert (db.snapshot(n), db.count_all()) == before
+
+
+@pytest.mark.parametrize("target", ["community:fenghuang", "street:cuizhai", "role:resident", "user:liuqiang"])
+async def test_a_community_secretary_announces_only_inside_their_scope(target, group, db):
+    before = db.count_all()
+    said = await group.say(f"群发通知 {target} 明天停水", sender="wangfang")
+    assert said.reply == f"「{target}」不在您负责的范围内，不能向其群发通知。"
+    assert db.count_all() == before
+
+
+async def test_an_announcement_status_names_every_group(group):
+    said = await group.say("群发通知 community:quehua 明天停水", sender="wangfang")
+    assert "鹊华理想社区 · 第一网格（群机器人）：已排队发送" in said.reply
+    assert "鹊华理想社区 · 第一网格（桥接群 bridge-quehua-1）：已排队发送" in said.reply

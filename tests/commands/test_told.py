@@ -3,9 +3,9 @@ that can deliver."""
 
 from __future__ import annotations
 
-from conftest import Bridge, example_config
 from sqlmodel import Session, col, select
 
+from conftest import Bridge, example_config
 from storage.models import Outbox
 
 
