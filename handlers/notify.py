@@ -94,15 +94,20 @@ def to_followers(session: Session, ticket: Ticket, text: str, *, exclude: set[st
         groups.setdefault(key, []).append(f)
     reporter = False
     people = 0
+    from handlers import privacy
+
     for (kind, target), fs in groups.items():
         body: dict = {"content": text}
+        if kind != "user":  # a group reads it: a private matter gets a neutral line, numbers are masked
+            body["content"] = (privacy.neutral_line(session, ticket.id, ticket.status)
+                               if privacy.is_private(ticket.category) else privacy.mask(text))
         if kind in ("robot", "appchat", "bridge") and any(f.chat_id for f in fs):
             names = list(dict.fromkeys(_handle(session, kind, f.userid) for f in fs))
             body["mentioned_list"] = names[:MAX_MENTIONS]
             if len(names) > MAX_MENTIONS:
                 from handlers import wording
 
-                body["content"] = text + wording.more_followers(len(names) - MAX_MENTIONS, ticket.id)
+                body["content"] += wording.more_followers(len(names) - MAX_MENTIONS, ticket.id)
         enqueue(session, kind, target, body["content"], body=body)
         if deliverable(session, (kind, target)):
             people += len(fs)

@@ -6,14 +6,14 @@
 
 from __future__ import annotations
 
-from handlers import lifecycle, notify, texts
+from handlers import lifecycle, notify, privacy, texts, wording
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
-from handlers.errors import NotFound
+from handlers.errors import NotFound, PermissionDenied
 from handlers.messages import Reply
-from handlers.permissions import NOTE_TAKER, STAFF
+from handlers.permissions import NOTE_TAKER, STAFF, in_scope
 from storage.models import Member, Ticket
-from storage.tickets import latest_event, open_tickets_of
+from storage.tickets import is_follower, latest_event, open_tickets_of
 
 
 def get_ticket(ctx: Context, number: int | None) -> Ticket:
@@ -33,10 +33,25 @@ def handler_name(ctx: Context, ticket: Ticket) -> str | None:
     return None
 
 
+def may_read(ctx: Context, ticket: Ticket) -> bool:
+    """A resident reads the tickets they reported or follow; staff what their role and scope cover."""
+    if ticket.reporter_id == ctx.actor or is_follower(ctx.session, ticket.id, ctx.actor):
+        return True
+    return STAFF(ctx) and in_scope.deny(ctx, ticket) is None
+
+
 def show_progress(ctx: Context, inv: Invocation) -> Reply:
     ticket = get_ticket(ctx, inv.number)
+    if not may_read(ctx, ticket):
+        raise PermissionDenied(f"{ctx.actor} may not read ticket {ticket.id}",
+                               texts.NOT_YOUR_TICKET.format(number=ticket.id))
     ev = latest_event(ctx.session, ticket.id)
     note = ev.text if ev is not None and ev.kind != "opened" else None
+    in_group = ctx.msg.chat_id is not None
+    if in_group and privacy.is_private(ticket.category):
+        note = wording.PRIVATE_IN_GROUP if note else None  # the group gets a neutral line
+    elif in_group or not (STAFF(ctx) and in_scope.deny(ctx, ticket) is None):
+        note = privacy.mask(note)  # staff in scope see numbers in full in a 1:1 chat
     return Reply(
         texts.progress(number=ticket.id, category=ticket.category, status=ticket.status, due=ticket.due_at,
                        note=note, at=ev.at if ev else None, handler=handler_name(ctx, ticket)),

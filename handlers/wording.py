@@ -132,3 +132,8 @@ def people_status(n: int, ok: int) -> str:
 
 def announce_report(number: int, lines: list[str]) -> str:
     return "\n".join([f"通知 #{number} 发送情况：", *lines])
+
+
+# --- who may see ------------------------------------------------------------------------------------------------
+
+PRIVATE_IN_GROUP = "（涉及当事人隐私，详情请私信机器人查询）"

@@ -143,10 +143,17 @@ async def test_a_dispute_goes_to_the_mediator_and_comes_back_for_a_follow_up_vis
     assert said.reply == f"已将工单 #{n} 转交调解员 李秀英，已通知对方。"
     assert db.ticket(n).status == "in_mediation"
     assert any(f"调解结果 {n}" in d for d in db.dms("lixiuying"))
-    assert any("转交调解员 李秀英 调解" in p for p in db.pushes())
+    # a dispute is private: the group reads a neutral line, never the parties' matter
+    assert db.pushes()[-1] == f"工单 #{n} 已转交调解。当事人可私信机器人发「进度 {n}」查看详情。"
 
     said = await group.say(f"调解结果 {n} 双方同意楼上修管道、赔偿500元", sender="lixiuying")
     assert "已请网格员 张伟回访" in said.reply
+    assert db.pushes()[-1] == f"工单 #{n} 已调解结束。当事人可私信机器人发「进度 {n}」查看详情。"
+    assert not any("赔偿500元" in p for p in db.pushes())
+    said = await group.say(f"进度 {n}", sender="zhaomin")  # the reporter, asking in the group
+    assert "赔偿500元" not in said.reply and "私信" in said.reply
+    said = await group.say(f"进度 {n}", sender="zhaomin", chat_id=None)  # 1:1 with the bot
+    assert "赔偿500元" in said.reply
     assert db.ticket(n).status == "in_progress"
     assert any(f"回访 {n}" in d and "赔偿500元" in d for d in db.dms("zhangwei"))
 
