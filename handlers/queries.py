@@ -79,11 +79,31 @@ def my_tickets(ctx: Context, inv: Invocation) -> Reply:
     return Reply(texts.my_tickets([(t.id, t.category, t.status) for t in rows]))
 
 
+# The five commands each staff role uses most; 「帮助 全部」 lists every command the sender may use.
+MOST_USED = {
+    "grid_worker": ("待办", "接单", "进度+", "办结", "转派"),
+    "mediator": ("待办", "调解结果", "进度+", "办结", "进度"),
+    "department": ("待办", "进度+", "办结", "退单", "进度"),
+    "secretary": ("待办", "上报", "转派", "群发通知", "接单"),
+    "admin": ("待办", "群发通知", "绑定网格", "转派", "上报"),
+}
+
+
 def help_(ctx: Context, inv: Invocation) -> Reply:
-    return Reply(REGISTRY.help_for(ctx))
+    most = MOST_USED.get(ctx.role)
+    if most is None or inv.rest in ("全部", "all", "所有"):
+        return Reply(REGISTRY.help_for(ctx))
+    lines = ["常用命令："]
+    for word in most:
+        if word == "进度+":
+            lines.append(f"· {texts.HELP['进度+']}")
+        elif (cmd := REGISTRY.get(word)) is not None and cmd.summary:
+            lines.append(f"· {cmd.summary}")
+    lines.append(wording.HELP_ALL)
+    return Reply("\n".join(lines))
 
 
 PROGRESS = REGISTRY.add(Command("进度", progress, "进度 12 —— 查询工单进展", aliases=("查询", "/progress"),
                                 ticket="required", more_help=((STAFF, texts.HELP["进度+"]),)))
 REGISTRY.add(Command("我的工单", my_tickets, "我的工单 —— 查看我反映的、还在办理的诉求", aliases=("/mine",)))
-REGISTRY.add(Command("帮助", help_, "帮助 —— 查看可用命令", aliases=("/help", "菜单")))
+REGISTRY.add(Command("帮助", help_, "帮助 —— 查看可用命令", aliases=("/help", "菜单"), text=True, max_text=4))

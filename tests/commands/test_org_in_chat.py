@@ -124,11 +124,16 @@ async def test_help_lists_only_what_the_sender_may_use(group):
     assert resident.splitlines()[1] == "· 进度 12 —— 查询工单进展"
     for word in ("接单", "转派", "上报", "调解结果", "办结 12", "待办", "需求 关键词", "添加资源", "进度 12 内容"):
         assert word not in resident, word
-    worker = (await group.say("帮助", sender="zhangwei")).reply
+    short = (await group.say("帮助", sender="zhangwei")).reply
+    assert len(short.splitlines()) == 7 and short.splitlines()[-1].startswith("全部命令请发「帮助 全部」")
+    for word in ("待办", "接单 12", "进度 12 内容", "办结 12", "转派 12"):
+        assert word in short, word
+    assert len((await group.say("帮助", sender="sunli")).reply.splitlines()) == 7
+    worker = (await group.say("帮助 全部", sender="zhangwei")).reply
     for word in ("接单 12", "转派 12", "上报 12", "调解 12", "回访 12", "办结 12", "改类 12", "合并 12 到 9", "待办",
                  "进度 12 内容", "绑定网格", "添加资源"):
         assert word in worker, word
     assert "调解结果" not in worker
-    mediator = (await group.say("帮助", sender="lixiuying")).reply
+    mediator = (await group.say("帮助 全部", sender="lixiuying")).reply
     assert "调解结果 12" in mediator and "办结 12" in mediator and "接单 12" not in mediator
     assert worker.count("不满意 12 原因") == 1  # 基本满意 and 不满意 share the line of 满意
