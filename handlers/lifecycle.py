@@ -58,13 +58,16 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "merge": _to("duplicate", "open", "in_mediation", *WORKING),
     "recategorise": {s: s for s in STATUSES if s != "duplicate"},
     "send_back": _to("in_progress", *WORKING),  # 退单: who got it by 转派 hands it back with a reason
+    "withdraw": _to("closed", "open", "in_mediation", *WORKING),  # 撤回: the reporter, before it is finished
+    "amend": {s: s for s in ("open", "in_mediation", *WORKING)},  # 补充: the reporter corrects text or place
+    "relocate": {s: s for s in STATUSES if s != "duplicate"},  # 改位置: staff fix the place
 }
 
 EVENT_KINDS = {
     "accept": "accepted", "note": "progress", "transfer": "transferred", "escalate": "escalated",
     "mediate": "mediation", "mediated": "mediation_result", "follow_up": "follow_up", "resolve": "resolved",
     "rate_ok": "rated", "rate_bad": "reopened", "merge": "merged", "recategorise": "recategorised",
-    "send_back": "sent_back",
+    "send_back": "sent_back", "withdraw": "withdrawn", "amend": "amended", "relocate": "relocated",
 }
 
 assert all(s in STATUSES and t in STATUSES for m in TRANSITIONS.values() for s, t in m.items())

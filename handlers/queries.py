@@ -10,6 +10,7 @@ from handlers import lifecycle, notify, privacy, texts, wording
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
 from handlers.errors import NotFound, PermissionDenied
+from handlers.intake import place_text
 from handlers.messages import Reply
 from handlers.permissions import NOTE_TAKER, STAFF, in_scope
 from storage.models import Member, Ticket
@@ -76,7 +77,14 @@ def add_note(ctx: Context, inv: Invocation) -> Reply:
 
 def my_tickets(ctx: Context, inv: Invocation) -> Reply:
     rows = open_tickets_of(ctx.session, ctx.actor)
-    return Reply(texts.my_tickets([(t.id, t.category, t.status) for t in rows]))
+    clf = ctx.services.classifier
+    items = []
+    for t in rows:
+        first = t.text.split("\n补充：")[0]
+        place = place_text(clf.classify(first), first)
+        snippet = privacy.mask(first if len(first) <= 24 else first[:23] + "…")
+        items.append((t.id, t.category, t.status, place, snippet))
+    return Reply(wording.my_tickets(items))
 
 
 # The five commands each staff role uses most; 「帮助 全部」 lists every command the sender may use.

@@ -139,3 +139,52 @@ def announce_report(number: int, lines: list[str]) -> str:
 PRIVATE_IN_GROUP = "（涉及当事人隐私，详情请私信机器人查询）"
 
 HELP_ALL = "全部命令请发「帮助 全部」。工单号可写作 12 或 #12。"
+
+
+# --- withdraw, amend, relocate ---------------------------------------------------------------------------------
+
+AMEND_USAGE = "请写上要补充的内容，例如「补充 {number} 在7号楼楼道，靠近电梯」。"
+RELOCATE_USAGE = "请写上正确的位置，例如「改位置 {number} 7号楼楼道」。"
+
+
+def withdrawn_reply(number: int) -> str:
+    return f"工单 #{number} 已撤回，不再办理。如问题仍在，可重新在群里反映。"
+
+
+def withdrawn_dm(number: int, reason: str) -> str:
+    return f"工单 #{number} 已由反映人撤回{('：' + reason) if reason else ''}，无需继续办理。"
+
+
+def amended_reply(number: int, place_changed: bool) -> str:
+    tail = "，位置已按补充内容更新" if place_changed else ""
+    return f"已为工单 #{number} 补充内容{tail}，承办人会看到。"
+
+
+def amended_dm(number: int, text: str) -> str:
+    return f"工单 #{number} 反映人补充：{text}"
+
+
+def no_place(text: str) -> str:
+    return f"没有从「{text}」里认出位置，请写成「7号楼楼道」「3号楼2单元」这样。"
+
+
+def relocated_reply(number: int, place: str) -> str:
+    return f"工单 #{number} 的位置已更正为：{place}。"
+
+
+# --- my tickets -------------------------------------------------------------------------------------------------
+
+
+def my_tickets(rows: list[tuple[int, str, str, str, str]]) -> str:
+    from handlers.texts import CATEGORY_NAMES, STATUS_NAMES
+
+    if not rows:
+        return "您目前没有办理中或待评价的工单。"
+    lines = [f"您有 {len(rows)} 件诉求在办理或待评价："]
+    for n, c, s, place, text in rows:
+        where = f" · {place}" if place else ""
+        lines.append(f"#{n} {CATEGORY_NAMES.get(c, c)} · {STATUS_NAMES.get(s, s)}{where} · {text}")
+        if s == "resolved":
+            lines.append(f"   请评价：「满意 {n}」「基本满意 {n}」或「不满意 {n} 原因」")
+    lines.append("查询某一件请发「进度 工单号」。")
+    return "\n".join(lines)

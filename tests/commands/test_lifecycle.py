@@ -271,3 +271,28 @@ async def test_department_staff_send_a_transferred_ticket_back_with_a_reason(gro
     assert "没有转派给您所在的部门" in said.reply
     said = await group.say(f"退单 {n} 再退", sender="zhaolei")  # a worker it was never transferred to
     assert said.reply == f"工单 #{n} 不是转派给您的，不能退单。"
+
+
+async def test_a_resident_withdraws_and_amends_their_own_ticket_staff_fix_the_place(group, report, db):
+    n = await report("3号楼充电桩坏了")
+    said = await group.say(f"补充 {n} 在5号楼，靠近东门", sender="zhaomin")
+    assert said.reply.startswith(f"已为工单 #{n} 补充内容，位置已按补充内容更新")
+    t = db.ticket(n)
+    assert t.text.endswith("补充：在5号楼，靠近东门") and t.location.startswith("b5")
+    said = await group.say(f"改位置 {n} 7号楼楼道", sender="zhangwei")
+    assert said.reply == f"工单 #{n} 的位置已更正为：7号楼楼道。"
+    said = await group.say(f"撤回 {n}", sender="plusone")  # not theirs
+    assert "反映人" in said.reply and db.ticket(n).status == "open"
+    said = await group.say(f"撤回 {n}", sender="zhaomin")
+    assert said.reply.startswith(f"工单 #{n} 已撤回") and db.ticket(n).status == "closed"
+    said = await group.say(f"撤回 {n}", sender="zhaomin")  # finished: cannot be withdrawn again
+    assert "不能撤回" in said.reply
+
+
+async def test_my_tickets_shows_resolved_ones_awaiting_the_rating_with_text_and_place(group, report):
+    n = await report("3号楼充电桩坏了，电话13812345678")
+    for text in (f"接单 {n}", f"办结 {n} 修好了"):
+        await group.say(text, sender="zhangwei")
+    said = await group.say("我的工单", sender="zhaomin")
+    assert f"#{n} 充电设施 · 已办结，待评价 · 3号楼 · 3号楼充电桩坏了，电话138****5678" in said.reply
+    assert f"「满意 {n}」" in said.reply

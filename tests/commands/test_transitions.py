@@ -26,6 +26,9 @@ COMMANDS = {
     "merge": ("合并 {n} 到 {other}", "zhangwei"),
     "recategorise": ("改类 {n} 停车管理", "zhangwei"),
     "send_back": ("退单 {n} 不归我们管", "zhangwei"),
+    "withdraw": ("撤回 {n}", "zhaomin"),
+    "amend": ("补充 {n} 在5号楼", "zhaomin"),
+    "relocate": ("改位置 {n} 5号楼", "zhangwei"),
 }
 RESET = dict(level="grid", assignee="zhangwei", department=None, duplicate_of=None, category="charging",
              rating=None)

@@ -125,3 +125,13 @@ def test_question_and_answer_in_one_batch(engine, classifier):
         s.commit()
     assert replies[0].ticket is None and replies[1].ticket == 1
     assert "工单 #1" in replies[2].text
+
+
+def test_places_keep_the_residents_order():
+    from handlers.intake import place_text
+    from nlp import load_classifier
+
+    clf = load_classifier()
+    for text, place in (("7号楼楼道里着火了 冒黑烟", "7号楼楼道"), ("楼道里7号楼的灯坏了", "楼道7号楼"),
+                        ("3号楼2单元门口的充电桩坏了三天了", "3号楼2单元")):
+        assert place_text(clf.classify(text), text) == place, text
