@@ -165,8 +165,11 @@ def enqueue_digest(session: Session, digest: Digest, dests: list[tuple[str, str]
         except Exception as e:  # noqa: BLE001 - a missing library or font must not cost the digest
             log.warning("digest.chart_failed scope=%s reason=%s: %s", digest.scope, type(e).__name__, e)
             fallback = texts.digest_chart_fallback(digest.week)
+    text = digest.text
+    if chart:  # the chart (or its text) gives every category: the text does not list the top ones again
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(texts.DIGEST_TOP_HEAD))
     for kind, target in dests:
-        n += enqueue_once(session, f"{key}:{kind}:{target}:text", kind, target, digest.text)
+        n += enqueue_once(session, f"{key}:{kind}:{target}:text", kind, target, text)
         if image is not None and kind != "bridge":
             n += enqueue_once(session, f"{key}:{kind}:{target}:chart", kind, target, "", msgtype="image",
                               body=dict(image))

@@ -517,6 +517,7 @@ def remind_escalated(*, number: int, category: str, due: datetime, grid: str, ha
             f"已超过办理时限 {hours:.0f} 小时（时限 {when(due)}{who}），请督办。")
 
 
+DIGEST_TOP_HEAD = "诉求较多的类别："
 DIGEST_KIND_NAMES = {"daily": "每日诉求简报", "weekly": "每周诉求简报", "now": "诉求简报"}
 
 
@@ -537,7 +538,7 @@ def digest(*, kind: str, scope_name: str, start: datetime, end: datetime, new: i
     lines.append(f"期间办结{resolved}件；目前在办{open_now}件，其中超期{overdue}件。")
     lines.append(f"办结率{_pct(new_resolved, new)}，满意率{_pct(satisfied, rated)}（{rated}件已评价）。")
     if top:
-        lines.append("诉求较多的类别：" + "、".join(f"{CATEGORY_NAMES.get(c, c)}{n}件" for c, n in top) + "。")
+        lines.append(DIGEST_TOP_HEAD + "、".join(f"{CATEGORY_NAMES.get(c, c)}{n}件" for c, n in top) + "。")
     if oldest:
         lines.append("办理时间最长的未办结诉求：")
         for number, category, status, created, grid in oldest:

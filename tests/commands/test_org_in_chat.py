@@ -137,3 +137,12 @@ async def test_help_lists_only_what_the_sender_may_use(group):
     mediator = (await group.say("帮助 全部", sender="lixiuying")).reply
     assert "调解结果 12" in mediator and "办结 12" in mediator and "接单 12" not in mediator
     assert worker.count("不满意 12 原因") == 1  # 基本满意 and 不满意 share the line of 满意
+
+
+async def test_a_resource_search_matches_words_and_synonyms(group):
+    await group.say("添加资源 益康大药房 0531-88886666 24小时营业", sender="zhangwei")
+    await group.say("添加资源 社区卫生服务站 0531-88880000", sender="zhangwei")
+    said = await group.say("资源 药店", sender="zhaomin")
+    assert "益康大药房" in said.reply and "卫生服务站" not in said.reply
+    said = await group.say("资源 医院", sender="zhaomin")
+    assert "社区卫生服务站" in said.reply

@@ -202,3 +202,5 @@ def test_a_failing_chart_falls_back_to_text(org_engine, clock, monkeypatch):
     rows = outbox(org_engine)
     assert [r.msgtype for r in rows] == ["text", "text"]
     assert rows[1].body["content"].startswith("本周各类诉求：充电设施3件")
+    assert "诉求较多的类别" not in rows[0].body["content"]  # said once, not twice
+    assert "诉求较多的类别" in d.text  # a digest without a chart keeps it
