@@ -141,6 +141,13 @@ class Registry:
             return None
         return Invocation(cmd, None, rest)
 
+    def parse_quietly(self, text: str) -> Invocation | None:
+        """``parse`` for looking back at stored messages: a malformed command is still a command."""
+        try:
+            return self.parse(text)
+        except CommandError:
+            return self.get(text.split()[0]) if text.split() else None
+
     def help_for(self, ctx: Context) -> str:
         lines = ["可用命令："]
         for c in self.commands:

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 import handlers.amend  # noqa: F401  (registers 撤回 / 补充 for reporters, 改位置 for staff)
 import handlers.announce  # noqa: F401
+import handlers.backlog  # noqa: F401  (registers 补录: tickets from messages sent before the chat was bound)
 import handlers.identity  # noqa: F401  (registers 绑定: a member links their bridge account)  (registers 群发通知: announcements by secretaries and admins)
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)

@@ -338,7 +338,9 @@ def bind(ctx: Context, inv: Invocation) -> Reply:
     s.add(GridChat(chat_id=chat_id, grid_id=grid.id))
     s.flush()
     org.forget(s)
-    return Reply(texts.bound(org.describe(s, grid)))
+    from handlers import backlog  # the requests this chat sent before it had a grid
+
+    return Reply(texts.bound(org.describe(s, grid)) + backlog.offer(ctx, grid, chat_id))
 
 
 def unbind(ctx: Context, inv: Invocation) -> Reply:

@@ -188,3 +188,34 @@ def my_tickets(rows: list[tuple[int, str, str, str, str]]) -> str:
             lines.append(f"   请评价：「满意 {n}」「基本满意 {n}」或「不满意 {n} 原因」")
     lines.append("查询某一件请发「进度 工单号」。")
     return "\n".join(lines)
+
+
+# --- messages from before a chat was bound --------------------------------------------------------------------
+
+BACKLOG_USAGE = "请写上消息编号，例如「补录 3」（编号见绑定网格时列出的方括号里的数字）。"
+BACKLOG_NEEDS_BINDING = "本群还没有绑定网格，请先发「绑定网格 网格编号」。"
+
+
+def backlog_offer(rows: list[tuple[int, str, str]], more: int) -> str:
+    lines = ["", f"绑定前一天内群里有 {len(rows) + max(more, 0)} 条消息像是诉求，尚未登记："]
+    for i, who, text in rows:
+        from handlers.privacy import mask
+
+        short = text if len(text) <= 30 else text[:29] + "…"
+        lines.append(f"[{i}] {who}：{mask(short)}")
+    if more > 0:
+        lines.append(f"……另有 {more} 条未列出。")
+    lines.append("要为其中一条登记工单，请发「补录 编号」，例如「补录 " + str(rows[0][0]) + "」。")
+    return "\n".join(lines)
+
+
+def backlog_missing(number: str) -> str:
+    return f"本群没有编号 [{number}] 的未登记消息（可能已登记，或不是绑定前一天内的消息）。"
+
+
+def backlog_not_request(number: str) -> str:
+    return f"消息 [{number}] 看起来不是诉求，没有登记。"
+
+
+def backlog_taken(number: str, reply: str) -> str:
+    return f"已为消息 [{number}] 登记工单：\n{reply}"

@@ -14,7 +14,7 @@ async def test_an_admin_binds_a_new_group_and_it_starts_taking_reports(group, db
     said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="admin")  # admin of daqiao only
     assert said.reply == "凤凰理想社区 · 第三网格不在您负责的范围内。"
     said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="liuqiang")
-    assert said.reply == "本群已绑定到 凤凰理想社区 · 第三网格。群里反映的问题会由该网格受理。"
+    assert said.reply.startswith("本群已绑定到 凤凰理想社区 · 第三网格。群里反映的问题会由该网格受理。")
     said = await group.say("10号楼充电桩坏了", chat_id="new-group", sender="r9")
     assert said.ticket is not None and db.ticket(said.ticket).grid_id == "fenghuang-3"
     assert "凤凰理想社区" in said.reply
@@ -146,3 +146,19 @@ async def test_a_resource_search_matches_words_and_synonyms(group):
     assert "益康大药房" in said.reply and "卫生服务站" not in said.reply
     said = await group.say("资源 医院", sender="zhaomin")
     assert "社区卫生服务站" in said.reply
+
+
+async def test_messages_before_binding_are_kept_and_offered_after_it(group, db):
+    first = await group.say("10号楼充电桩坏了", chat_id="new-group", sender="r9", name="老王")
+    assert "还没有绑定网格" in first.reply
+    await group.say("大家好", chat_id="new-group", sender="r8")
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="liuqiang")
+    assert said.reply.startswith("本群已绑定到 凤凰理想社区 · 第三网格。")
+    assert "1 条消息像是诉求" in said.reply and "老王：10号楼充电桩坏了" in said.reply
+    number = said.reply.split("[")[1].split("]")[0]
+    said = await group.say(f"补录 {number}", chat_id="new-group", sender="liuqiang")
+    assert said.ticket is not None and "工单号" in said.reply
+    t = db.ticket(said.ticket)
+    assert (t.grid_id, t.reporter_id, t.chat_id) == ("fenghuang-3", "bridge:r9", "new-group")
+    said = await group.say(f"补录 {number}", chat_id="new-group", sender="liuqiang")  # once only
+    assert "没有编号" in said.reply
