@@ -6,7 +6,7 @@ import re
 
 from sqlmodel import select
 
-from handlers import texts
+from handlers import texts, wording
 from handlers.context import Context
 from handlers.intake import Request
 from handlers.messages import Reply
@@ -63,8 +63,39 @@ def ask(ctx: Context, c: Classification, text: str) -> Reply:
         text=text, guess=c.category, asked_at=ctx.now, expires_at=ctx.now + ctx.rules.clarify_ttl,
     ))
     _pending_keys(ctx).add(_key(ctx))
-    options = [o for o in OPTIONS if o != c.category][:3]
-    return Reply(texts.clarify(c.category, options))
+    return Reply(wording.clarify(text, likely(c)))
+
+
+# What a vague message is most likely about, after the classifier's guess: categories people confuse.
+RELATED = {
+    "property": ("utilities", "safety"), "utilities": ("property", "environment"), "roads": ("property", "transport"),
+    "charging": ("property", "safety"), "waste": ("environment", "property"), "environment": ("waste", "property"),
+    "parking": ("roads", "property"), "safety": ("property", "utilities"), "dispute": ("legal", "property"),
+    "legal": ("dispute", "policy"), "policy": ("legal", "other"), "transport": ("roads", "other"),
+    "other": ("property", "utilities", "environment"),
+}
+_VAGUE = re.compile(r"那个|这个|东西|它|那玩意|又坏|又不行|不行了|咋整|怎么办|有人管")
+_PUNCT = re.compile(r"[\s\W_]+")
+
+
+def likely(c: Classification) -> list[str]:
+    """Two or three likely categories, the guess first (never 其他 first when something better exists)."""
+    guess = c.category if c.category in RELATED else "other"
+    options = [guess, *RELATED[guess]]
+    if options[0] == "other":
+        options = [*RELATED["other"]]
+    return list(dict.fromkeys(options))[:3]
+
+
+def is_fragment(text: str, c: Classification) -> bool:
+    """A single word or a fragment ("电梯", "那个东西又坏了"): ask instead of opening a ticket. An urgent
+    message is never held back."""
+    if c.urgent:
+        return False
+    core = _PUNCT.sub("", text)
+    if len(core) <= 4:
+        return True
+    return len(core) <= 10 and not c.location.key() and bool(_VAGUE.search(core))
 
 
 def _named_category(answer: str) -> str | None:
@@ -82,6 +113,11 @@ def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request:
     original = classifier.classify(pending.text)
     if NO.match(text):
         return Reply(texts.CLARIFY_DROPPED)
+    if (choice := re.fullmatch(r"\s*([1-3１-３])\s*", text)) is not None:  # "2": the second choice offered
+        options = likely(Classification(pending.guess, False, (), Location(), 0.0))
+        i = int(choice.group(1).translate(str.maketrans("１２３", "123"))) - 1
+        if i < len(options):
+            return open_or_join(ctx, ctx.grid, _with_category(original, options[i]), pending.text)
     if YES.match(text):
         return open_or_join(ctx, ctx.grid, _with_category(original, pending.guess), pending.text)
     named = _named_category(text)

@@ -96,7 +96,7 @@ def _run(ctx: Context) -> Reply | Request:
             c = ctx.services.classifier.classify(ctx.text)
             if not c.is_request:
                 return Reply.silent()  # most chatter: nothing to write
-            if c.confidence >= ctx.rules.confidence_threshold:
+            if c.confidence >= ctx.rules.confidence_threshold and not clarify.is_fragment(ctx.text, c):
                 return open_or_join(ctx, ctx.grid, c, ctx.text)  # most requests: written with the batch
         if inv is not None and ctx.intake is not None:
             ctx.intake.flush()  # a command may read the tickets this batch has opened so far
@@ -125,7 +125,7 @@ def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | No
         c = ctx.services.classifier.classify(ctx.text)
         if not c.is_request:
             return Reply.silent()
-    if c.confidence < ctx.rules.confidence_threshold:
+    if c.confidence < ctx.rules.confidence_threshold or clarify.is_fragment(ctx.text, c):
         return clarify.ask(ctx, c, ctx.text)
     return open_or_join(ctx, ctx.grid, c, ctx.text)
 

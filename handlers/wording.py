@@ -219,3 +219,15 @@ def backlog_not_request(number: str) -> str:
 
 def backlog_taken(number: str, reply: str) -> str:
     return f"已为消息 [{number}] 登记工单：\n{reply}"
+
+
+# --- the clarifying question ------------------------------------------------------------------------------------
+
+
+def clarify(text: str, options: list[str]) -> str:
+    from handlers.texts import CATEGORY_NAMES
+
+    said = text if len(text) <= 12 else text[:11] + "…"
+    choices = "、".join(f"{i} {CATEGORY_NAMES.get(o, o)}" for i, o in enumerate(options, 1))
+    return (f"收到「{said}」。想确认一下，您反映的是哪方面的问题：{choices}？"
+            f"回复数字或类别即可；是第一种也可回复「是」，也可以补充一句在哪儿、什么情况（如：3号楼电梯坏了）。")

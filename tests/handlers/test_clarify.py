@@ -135,3 +135,17 @@ def test_places_keep_the_residents_order():
     for text, place in (("7号楼楼道里着火了 冒黑烟", "7号楼楼道"), ("楼道里7号楼的灯坏了", "楼道7号楼"),
                         ("3号楼2单元门口的充电桩坏了三天了", "3号楼2单元")):
         assert place_text(clf.classify(text), text) == place, text
+
+
+@pytest.mark.parametrize("text", ["电梯", "那个东西又坏了"])
+def test_a_single_word_or_a_fragment_gets_the_one_question_with_likely_choices(say, engine, text):
+    reply = say(text)
+    assert reply.ticket is None and tickets(engine) == []
+    assert "1 " in reply.text and "2 " in reply.text and "哪方面" in reply.text
+    reply = say("2")  # the second choice
+    assert reply.ticket is not None
+
+
+def test_the_question_reads_naturally_and_offers_the_guess_first(say):
+    reply = say("电梯")
+    assert reply.text.startswith("收到「电梯」。想确认一下，您反映的是哪方面的问题：1 物业服务")
