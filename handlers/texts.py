@@ -396,13 +396,15 @@ def todo(rows: list[tuple[int, str, str, bool, datetime, bool]], where: str, mor
     for n, category, status, urgent, due, overdue in rows:
         flags = ("【超时】" if overdue else "") + ("【紧急】" if urgent else "")
         lines.append(f"#{n} {flags}{CATEGORY_NAMES.get(category, category)} · {STATUS_NAMES.get(status, status)}"
-                     f" · 时限 {when(due)}")
+                     f" · 时限 {when(due)} · 下一步「{NEXT_STEP.get(status, '进度 {n}').format(n=n)}」")
     if more:
         lines.append(f"……另有 {more} 件未列出。")
     lines.append("查看某一件请发「进度 工单号」。")
     return "\n".join(lines)
 
 
+NEXT_STEP = {"open": "接单 {n}", "escalated": "接单 {n}", "reopened": "进度 {n} 内容", "accepted": "进度 {n} 内容",
+             "in_progress": "办结 {n} 结果", "in_mediation": "调解结果 {n} 内容"}
 SCOPE_MINE = "您负责的网格"
 BIND_NEEDS_GROUP = "请在要绑定的群里发送「绑定网格 网格编号」。"
 BIND_USAGE = "请写上网格编号，例如「绑定网格 quehua-1」。"
