@@ -110,10 +110,19 @@ def default_scopes(session: Session) -> list[Scope]:
 # --- the chart --------------------------------------------------------------------------------------------------
 
 
+def _packaged_font() -> str | None:
+    """Noto Sans CJK shipped by a pip dependency (noto-cjk-sans-otc), so a fresh machine draws Chinese."""
+    try:
+        from noto_cjk_sans_otc import FONT_PATH
+    except ImportError:
+        return None
+    return str(FONT_PATH)
+
+
 def _font(path: str | None, size: int):
     from PIL import ImageFont
 
-    for candidate in ([path] if path else []) + list(CJK_FONTS):
+    for candidate in ([path] if path else []) + [_packaged_font()] + list(CJK_FONTS):
         if candidate and Path(candidate).exists():
             return ImageFont.truetype(candidate, size), True
     return ImageFont.load_default(size=size), False

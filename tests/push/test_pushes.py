@@ -204,3 +204,8 @@ def test_a_failing_chart_falls_back_to_text(org_engine, clock, monkeypatch):
     assert rows[1].body["content"].startswith("本周各类诉求：充电设施3件")
     assert "诉求较多的类别" not in rows[0].body["content"]  # said once, not twice
     assert "诉求较多的类别" in d.text  # a digest without a chart keeps it
+
+
+def test_the_chart_font_ships_with_the_package():
+    font, cjk = digest._font(None, 14)
+    assert cjk and digest._packaged_font() is not None
