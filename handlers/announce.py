@@ -156,6 +156,25 @@ def fire(session: Session, announcement_id: int, fire_time: datetime) -> int:
     return n
 
 
+ANNOUNCEMENT_STATUS_NAMES = {"scheduled": "待发送", "sent": "已发送", "cancelled": "已取消"}
+
+
+def status_text(session: Session, ann: Announcement) -> str:
+    """The status people read: a "sent" announcement whose messages still wait says so."""
+    from storage.models import Outbox
+
+    if ann.status == "sent":
+        rows = session.exec(select(Outbox.status).where(col(Outbox.dedup_key).startswith(f"announce:{ann.id}:"))
+                            ).all()
+        waiting = sum(1 for r in rows if r == "pending")
+        dead = sum(1 for r in rows if r not in ("pending", "sent"))
+        if waiting:
+            return f"发送中（{waiting} 条待发）"
+        if dead:
+            return f"部分未送达（{dead} 条）"
+    return ANNOUNCEMENT_STATUS_NAMES.get(ann.status, ann.status)
+
+
 def cancel(session: Session, announcement_id: int) -> Announcement | None:
     ann = session.get(Announcement, announcement_id)
     if ann is None:
