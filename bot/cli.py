@@ -311,6 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if not args.verbose:  # one line per message comes from the handlers; the access log is at -v
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
         config = load_config(args.config or _default_config())
     except ConfigError as e:

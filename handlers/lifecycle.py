@@ -134,6 +134,6 @@ def apply(
     event.at = ctx.now  # the same clock as the ticket's updated_at
     if public and notice:
         notify.to_followers(ctx.session, ticket, notice)
-    log.info("ticket.transition ticket=%s action=%s actor=%s %s->%s version=%s", ticket.id, action, ctx.actor,
+    log.debug("ticket.transition ticket=%s action=%s actor=%s %s->%s version=%s", ticket.id, action, ctx.actor,
              old, new, ticket.version)
     return ticket

@@ -14,7 +14,7 @@ import handlers.identity  # noqa: F401  (registers 绑定: a member links their 
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
-from handlers import clarify, identity, notify, texts
+from handlers import clarify, identity, notify, privacy, texts
 from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
@@ -60,7 +60,7 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
         row_id = ids.get(msg.key)
         rows.append(row_id)
         if row_id is None:
-            log.info("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
+            log.debug("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
             results.append(Reply(*inbound.stored_reply(session, msg.channel, msg.msg_id)))
             continue
         ctx = Context(session=session, services=services, msg=msg, inbound_id=row_id, member=member, grid=grid,
@@ -69,12 +69,31 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
     intake.flush()
 
     replies = [r.reply if isinstance(r, Request) else r for r in results]
+    if log.isEnabledFor(logging.INFO):
+        refused = session.info.pop("refused", {})
+        for msg, row_id, reply in zip(msgs, rows, replies, strict=True):
+            _log_outcome(msg, row_id, reply, refused.get(row_id))
     inbound.set_outcomes(session, [
         (row_id, reply.text, reply.ticket)
         for row_id, reply in zip(rows, replies, strict=True)
         if row_id is not None and (reply.text is not None or reply.ticket is not None)
     ])
     return replies
+
+
+def _log_outcome(msg: InboundMessage, row_id: int | None, reply: Reply, refused: str | None) -> None:
+    """One INFO line per message with what was decided; the details of each step are at DEBUG."""
+    if row_id is None:
+        outcome = "duplicate"
+    elif refused is not None:
+        outcome = "refused"
+    else:
+        inv = REGISTRY.parse_quietly(msg.text)
+        word = inv.command.word if isinstance(inv, Invocation) else (inv.word if inv is not None else None)
+        outcome = (f"command:{word}" if word else "ticket" if reply.ticket is not None
+                   else "silent" if reply.text is None else "answered")
+    log.info("message channel=%s msg_id=%s sender=%s chat=%s outcome=%s ticket=%s%s", msg.channel, msg.msg_id,
+             msg.sender_id, msg.chat_id or "-", outcome, reply.ticket or "-", f" reason={refused}" if refused else "")
 
 
 def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, org.Grid | None]:
@@ -103,8 +122,9 @@ def _run(ctx: Context) -> Reply | Request:
         with ctx.session.begin_nested():
             return dispatch(ctx, inv, c)
     except CommandError as e:
-        log.info("command.refused channel=%s msg_id=%s sender=%s reason=%s",
-                 msg.channel, msg.msg_id, msg.sender_id, e.reason)
+        log.debug("command.refused channel=%s msg_id=%s sender=%s reason=%s",
+                  msg.channel, msg.msg_id, msg.sender_id, privacy.mask(e.reason))
+        ctx.session.info.setdefault("refused", {})[ctx.inbound_id] = privacy.mask(e.reason)
         return Reply(e.user_text)
     except Exception:
         log.exception("handler.failed channel=%s msg_id=%s", msg.channel, msg.msg_id)
@@ -144,5 +164,5 @@ def _unbound(ctx: Context) -> Reply:
             ctx.session.add(Notice(kind=kind, chat_id=chat, sender_id=sender, at=ctx.now))
     except IntegrityError:  # another process gave it a moment ago
         return Reply.silent()
-    log.info("inbound.unbound kind=%s chat=%s sender=%s", kind, chat, sender)
+    log.debug("inbound.unbound kind=%s chat=%s sender=%s", kind, chat, sender)
     return Reply(texts.UNBOUND_CHAT if msg.chat_id else texts.UNREGISTERED_SENDER)

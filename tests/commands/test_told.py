@@ -47,3 +47,17 @@ async def test_without_a_bridge_outbound_url_replies_do_not_claim_the_reporter_w
     assert "反映人会在群里看到" not in said.reply and "推送通道未配置" in said.reply
     said = await g.say(f"办结 {n} 修好了", sender="zhangwei")
     assert "已请反映人评价" not in said.reply and "推送通道未配置" in said.reply
+
+
+async def test_info_logs_one_line_per_message_with_what_was_decided(group, report, caplog):
+    import logging
+
+    n = await report()
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        await group.say(f"接单 {n}", sender="zhangwei")
+        await group.say("接单 1abc", sender="zhangwei")
+        await group.say("收到", sender="zhaomin")
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith("handlers")]
+    assert len(lines) == 3, lines
+    assert "outcome=command:接单" in lines[0] and "outcome=refused" in lines[1] and "outcome=silent" in lines[2]
