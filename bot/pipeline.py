@@ -72,7 +72,8 @@ class ProcessWriter:
     def __init__(self, db_url: str, services: Services, *, wal_autocheckpoint: bool = True) -> None:
         if services.clock is not utcnow:
             raise ValueError("a process writer keeps real time: an injected clock needs the thread writer")
-        self._args = (db_url, services.rules, services.classifier_paths, wal_autocheckpoint)
+        self._args = (db_url, services.rules, services.classifier_paths, wal_autocheckpoint,
+                      logging.getLogger().getEffectiveLevel())
         self.executor: Executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -100,8 +101,11 @@ _CHILD: dict = {}
 
 
 def _child_init(db_url: str, rules, classifier_paths: tuple[str | None, str | None],
-                wal_autocheckpoint: bool) -> None:
+                wal_autocheckpoint: bool, log_level: int = logging.INFO) -> None:
     from nlp import load_classifier
+
+    # a spawned child starts with no logging: the handlers' one line per message must reach stderr too
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     _CHILD["sessions"] = session_factory(make_engine(db_url, wal_autocheckpoint=wal_autocheckpoint))
     _CHILD["services"] = Services(rules=rules, classifier=load_classifier(*classifier_paths),
