@@ -38,13 +38,16 @@ def test_the_status_codes_are_exactly_those_of_the_way_of_working():
     assert STATUSES == ("open", "accepted", "in_progress", "in_mediation", "escalated", "resolved", "closed",
                         "reopened", "duplicate")
     assert set(COMMANDS) == set(TRANSITIONS) == set(EVENT_KINDS)
-    # nothing leaves closed or duplicate but a follow-up visit recorded on a closed ticket (and recategorising)
+    # nothing leaves closed or duplicate but a follow-up visit recorded on a closed ticket (and staff fixing
+    # its category or place)
     leaving = {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if s in ("closed", "duplicate")}
-    assert leaving == {("closed", "follow_up"), ("closed", "recategorise")}
+    assert leaving == {("closed", "follow_up"), ("closed", "recategorise"), ("closed", "relocate")}
     assert all(TRANSITIONS[a][s] == s for s, a in leaving)
-    # the resident's rating is the only way to close
-    assert {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if t == "closed" and s != "closed"} == {
-        ("resolved", "rate_ok")}
+    # the resident closes: by rating a resolved ticket, or by withdrawing one not yet finished
+    closing = {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if t == "closed" and s != "closed"}
+    assert closing == {("resolved", "rate_ok")} | {(s, "withdraw") for s in
+                                                    ("open", "accepted", "in_progress", "in_mediation", "escalated",
+                                                     "reopened")}
 
 
 @pytest.mark.parametrize("action", list(TRANSITIONS))
