@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Adapter
 from bot.channels.bridge import BridgeAdapter
+from bot.channels.clean import clean_inbound
 from bot.channels.wecom_aibot import WecomAibotAdapter
 from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
@@ -76,6 +77,7 @@ def _view(adapter: Adapter):
         msg, state = await adapter.receive(request, body)
         if msg is None:
             return adapter.respond(_SILENT, state)
+        msg = clean_inbound(msg)  # one rule for every channel (bot/channels/clean.py)
         reply = await request.app[PIPELINE].submit(msg)
         return adapter.respond(reply, state)
 
@@ -100,7 +102,8 @@ def create_app(
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         own = engine is None
         # On SQLite our own engine leaves WAL checkpoints to a thread of their own (see WalCheckpointer).
-        eng = engine or make_engine(config.storage.url, wal_autocheckpoint=False)
+        eng = engine or make_engine(config.storage.url, wal_autocheckpoint=False,
+                                    busy_timeout=config.storage.busy_timeout_seconds)
         if config.storage.auto_migrate:
             upgrade(eng)
         with session_factory(eng)() as s:
@@ -125,7 +128,8 @@ def create_app(
             classifier_paths=(nlp.rules, nlp.userdict),
         )
         if config.server.writer == "process":
-            writer = ProcessWriter(config.storage.url, services, wal_autocheckpoint=engine is not None)
+            writer = ProcessWriter(config.storage.url, services, wal_autocheckpoint=engine is not None,
+                                   busy_timeout=config.storage.busy_timeout_seconds)
         else:
             writer = ThreadWriter(app[ENGINE], services)
         pipeline = Pipeline(writer)

@@ -39,6 +39,8 @@ class ServerConfig(_Section):
 class StorageConfig(_Section):
     url: str = "sqlite:///gridbot.db"
     auto_migrate: bool = True  # `serve` brings the schema to head through Alembic before listening
+    # SQLite: how long the server waits for another process's lock before answering 503 (under WeCom's 5 s)
+    busy_timeout_seconds: Annotated[float, Field(gt=0, le=4)] = 2.0
 
 
 def _check_aes_key(v: str) -> str:
