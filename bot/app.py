@@ -17,6 +17,7 @@ from bot.channels.clean import clean_inbound
 from bot.channels.wecom_aibot import WecomAibotAdapter
 from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
+from bot.health import healthz, readiness_handler
 from bot.orgsync import sync_org
 from bot.outbox_worker import OutboxWorker, build_worker
 from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
@@ -82,10 +83,6 @@ def _view(adapter: Adapter):
         return adapter.respond(reply, state)
 
     return post
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
 
 
 def create_app(
@@ -171,4 +168,5 @@ def create_app(
         app.router.add_post(adapter.path, _view(adapter))
         app.router.add_get(adapter.path, adapter.verify_url)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG))
     return app

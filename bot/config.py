@@ -34,6 +34,8 @@ class ServerConfig(_Section):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 256 * 1024
     writer: Literal["thread", "process"] = "process"  # where messages are handled and committed (see README)
+    ready_outbox_lag_seconds: Annotated[float, Field(ge=0)] = 0  # /readyz fails past this outbox lag; 0: report only
+    workers: Annotated[int, Field(ge=1, le=64)] = 1  # server processes on one port (`serve --workers N`)
 
 
 class StorageConfig(_Section):
@@ -196,7 +198,8 @@ class OutboxConfig(_Section):
     enabled: bool = True  # `serve` runs the outbox worker (off: rows wait for a process that runs one)
     poll_seconds: Annotated[float, Field(gt=0)] = 2.0
     batch: Annotated[int, Field(ge=1, le=1000)] = 50
-    max_attempts: Annotated[int, Field(ge=0)] = 0  # 0: retry transient failures until sent
+    max_attempts: Annotated[int, Field(ge=0)] = 30  # dead (with the reason) after so many failures; 0: no bound
+    max_age_hours: Annotated[float, Field(ge=0)] = 24  # ... or on a failure this long after it was made; 0: none
     backoff_base_seconds: Annotated[float, Field(gt=0)] = 5.0
     backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
     claim_seconds: Annotated[float, Field(ge=30)] = 120.0  # a claimed row is hidden from other workers so long

@@ -179,6 +179,10 @@ class Pipeline:
                 pass
         self._writer.close()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def submit(self, msg: InboundMessage) -> Reply:
         """Store and handle ``msg``; returns once it is committed."""
         existing = self._in_flight.get(msg.key)

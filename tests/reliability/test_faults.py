@@ -151,3 +151,58 @@ async def test_a_locked_sqlite_file_answers_503_within_the_busy_timeout(aiohttp_
         lock.close()
     retry = await group.say(GOOD, msg_id="locked")
     assert retry.status == 200 and retry.ticket is not None
+
+
+# --- liveness and readiness -----------------------------------------------------------------------------------------
+
+
+async def test_readyz_is_ready_with_the_database_and_reports_the_outbox_lag(client):
+    live = await client.get("/healthz")
+    assert live.status == 200
+    ready = await client.get("/readyz")
+    body = await ready.json()
+    assert ready.status == 200 and body["ok"] and body["database"] == "ok" and body["pipeline"] == "running"
+    assert body["outbox_lag_seconds"] == 0
+
+
+async def test_readyz_fails_when_the_outbox_lags_past_the_configured_limit(aiohttp_client, db_url, engine,
+                                                                           classifier):
+    from datetime import timedelta
+
+    from bot.app import create_app
+    from conftest import example_config
+    from storage import outbox
+
+    config = example_config(storage={"url": db_url}, server={"ready_outbox_lag_seconds": 600},
+                            outbox={"enabled": False}, scheduler={"enabled": False})
+    client = await aiohttp_client(create_app(config, engine=engine, classifier=classifier))
+    with Session(engine) as s:
+        outbox.enqueue(s, "user", "wangwu", "旧消息", not_before=datetime.now(UTC) - timedelta(hours=1))
+        s.commit()
+    ready = await client.get("/readyz")
+    body = await ready.json()
+    assert ready.status == 503 and not body["ok"] and body["outbox_lag_seconds"] >= 3600
+    assert "outbox lags" in body["problems"][0]
+    assert (await client.get("/healthz")).status == 200  # alive all the same
+
+
+async def test_readyz_fails_with_the_database_down_while_healthz_stays_alive(client, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("a database server that goes away")
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from conftest import PG_ADMIN
+
+    name = make_url(db_url).database
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+        try:
+            ready = await client.get("/readyz")
+            body = await ready.json()
+            assert ready.status == 503 and body["database"] == "down", body
+            assert (await client.get("/healthz")).status == 200
+        finally:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    assert (await client.get("/readyz")).status == 200
