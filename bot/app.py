@@ -21,6 +21,7 @@ from bot.health import healthz, readiness_handler
 from bot.orgsync import sync_org
 from bot.outbox_worker import OutboxWorker, build_worker
 from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
+from bot.ratelimit import RateLimiter
 from bot.scheduler import PushScheduler
 from handlers.context import Services
 from handlers.errors import GridbotError
@@ -38,6 +39,7 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 SCHEDULER = web.AppKey("scheduler", PushScheduler)
+LIMITER = web.AppKey("limiter", RateLimiter)
 
 
 def build_adapters(config: Config) -> list[Adapter]:
@@ -79,6 +81,9 @@ def _view(adapter: Adapter):
         if msg is None:
             return adapter.respond(_SILENT, state)
         msg = clean_inbound(msg)  # one rule for every channel (bot/channels/clean.py)
+        limited = request.app[LIMITER].check(msg)
+        if limited is not None:
+            return adapter.respond(limited, state)
         reply = await request.app[PIPELINE].submit(msg)
         return adapter.respond(reply, state)
 
@@ -95,6 +100,7 @@ def create_app(
     """Build the app; nothing starts until it runs (tests pass their own engine and clock)."""
     app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[errors_middleware])
     app[CONFIG] = config
+    app[LIMITER] = RateLimiter(config.limits.sender_per_minute, config.limits.chat_per_minute)
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         own = engine is None

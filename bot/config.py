@@ -82,6 +82,21 @@ class BridgeConfig(_Section):
     outbound_url: str | None = None  # where pushes to bridged chats are POSTed (signed); None: they go dead
 
 
+class LimitsConfig(_Section):
+    """Messages a minute before a sender (or a chat) gets one notice and the rest are dropped; 0: no limit."""
+
+    sender_per_minute: Annotated[int, Field(ge=0)] = 60
+    chat_per_minute: Annotated[int, Field(ge=0)] = 600
+
+
+class RetentionConfig(_Section):
+    """What is kept how long; 0 keeps it for ever. Run daily by the scheduler (``gridbot retention run`` too)."""
+
+    inbound_days: Annotated[float, Field(ge=0)] = 180  # raw inbound messages (texts, names) are deleted after
+    anonymise_closed_days: Annotated[float, Field(ge=0)] = 365  # closed tickets lose names and phone numbers after
+    time: Annotated[str, Field(pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")] = "03:30"  # Asia/Shanghai
+
+
 class NlpConfig(_Section):
     confidence_threshold: Annotated[float, Field(ge=0, le=1)] = 0.5
     rules: str | None = None  # a rules file replacing the shipped one
@@ -288,6 +303,8 @@ class Config(_Section):
     digest: DigestConfig = DigestConfig()
     reminders: RemindersConfig = RemindersConfig()
     events: list[EventConfig] = []
+    limits: LimitsConfig = LimitsConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     def ticket_rules(self) -> TicketRules:
         t = self.tickets
