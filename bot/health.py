@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime
 
 from aiohttp import web
@@ -49,7 +50,7 @@ def readiness_handler(engine_key, pipeline_key, config_key):
         app = request.app
         config = app[config_key]
         problems: list[str] = []
-        report: dict = {}
+        report: dict = {"pid": os.getpid()}  # which worker answered (several share the port)
         try:
             lag = await asyncio.wait_for(asyncio.to_thread(outbox_lag, app[engine_key], utcnow()),
                                          READY_DB_TIMEOUT)
