@@ -21,6 +21,7 @@ from bot.health import healthz, readiness_handler
 from bot.orgsync import sync_org
 from bot.outbox_worker import OutboxWorker, build_worker
 from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
+from bot.proxy import real_ip_middleware
 from bot.ratelimit import RateLimiter
 from bot.scheduler import PushScheduler
 from handlers.context import Services
@@ -98,7 +99,8 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
     """Build the app; nothing starts until it runs (tests pass their own engine and clock)."""
-    app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[errors_middleware])
+    app = web.Application(client_max_size=config.server.max_body_bytes,
+                          middlewares=[real_ip_middleware(config.server.trusted_proxies), errors_middleware])
     app[CONFIG] = config
     app[LIMITER] = RateLimiter(config.limits.sender_per_minute, config.limits.chat_per_minute)
 

@@ -36,6 +36,19 @@ class ServerConfig(_Section):
     writer: Literal["thread", "process"] = "process"  # where messages are handled and committed (see README)
     ready_outbox_lag_seconds: Annotated[float, Field(ge=0)] = 0  # /readyz fails past this outbox lag; 0: report only
     workers: Annotated[int, Field(ge=1, le=64)] = 1  # server processes on one port (`serve --workers N`)
+    trusted_proxies: list[str] = []  # e.g. ["127.0.0.1"]: X-Forwarded-For from these names the real client
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for e in v:
+            try:
+                ipaddress.ip_network(e, strict=False)
+            except ValueError:
+                raise ValueError(f"{e!r} is not an IP address or network") from None
+        return v
 
 
 class StorageConfig(_Section):

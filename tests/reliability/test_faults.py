@@ -206,3 +206,26 @@ async def test_readyz_fails_with_the_database_down_while_healthz_stays_alive(cli
         finally:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     assert (await client.get("/readyz")).status == 200
+
+
+# --- behind a proxy -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("trusted, forwarded, seen", [
+    (["127.0.0.1"], "203.0.113.9", "203.0.113.9"),
+    (["127.0.0.1"], "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the left-most hop is the client's own claim
+    (["127.0.0.1"], "not-an-ip", "127.0.0.1"),
+    ([], "203.0.113.9", "127.0.0.1"),  # nobody trusted: the header is ignored
+])
+async def test_refusals_log_the_real_client_address_from_a_trusted_proxy(aiohttp_client, db_url, engine, classifier,
+                                                                         caplog, trusted, forwarded, seen):
+    from bot.app import create_app
+    from conftest import example_config
+
+    config = example_config(storage={"url": db_url}, server={"trusted_proxies": trusted},
+                            outbox={"enabled": False}, scheduler={"enabled": False})
+    client = await aiohttp_client(create_app(config, engine=engine, classifier=classifier))
+    with caplog.at_level(logging.WARNING, logger="gridbot.http"):
+        resp = await client.post("/bridge/message", data=b"{}", headers={"X-Forwarded-For": forwarded})
+    assert resp.status == 403
+    assert any(f"remote={seen}" in r.getMessage() for r in caplog.records)
