@@ -93,6 +93,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_ticket_grid_status", "grid_id", "status"),
         Index("ix_ticket_duplicate", "grid_id", "category", "location", "created_at"),  # "+1" look-ups
         Index("ix_ticket_status_closed", "status", "closed_at"),  # retention: closed tickets by age; status lists
+        Index("ix_ticket_grid_created", "grid_id", "created_at"),  # digests: reported in a period
+        Index("ix_ticket_grid_resolved", "grid_id", "resolved_at"),  # digests: resolved in a period
     )
     id: int | None = Field(default=None, primary_key=True)  # the short number residents see: #12
     grid_id: str = Field(foreign_key="grid.id", max_length=64)
