@@ -4,7 +4,8 @@ existing tickets; and the cost of the hot queries as the tickets grow tenfold, w
     python3 bench/bench_scale.py [--sizes 10000,100000] [--workers 1,2,4] [--rates 100,200,400]
                                  [--seconds 3] [--backends postgresql,sqlite]
 
-For each backend and size a fresh database is seeded (``storage.seed``: ``gridbot seed`` does the same).
+For each backend and size a fresh database is seeded (``storage.seed``: ``gridbot seed`` does the same) at
+the same rate of reports, 100,000 a year: ten times the tickets is ten times the history.
 
 * Cost table (in this process, no HTTP): the median time of an insert (a new report handled and committed),
   the duplicate look-up, ``tickets list`` with a status and a grid filter and with a status only, a digest
@@ -79,7 +80,8 @@ def prepare(url: str, tickets: int):
         sync_org(s, bench_config(url).org)
         s.commit()
     t0 = time.perf_counter()
-    seed_tickets(engine, tickets, categories=CATEGORY_CODES, grids=200, days=365)
+    # the same rate of reports (100,000 a year over 200+ grids): a larger size is a longer history
+    seed_tickets(engine, tickets, categories=CATEGORY_CODES, grids=200, days=max(14, round(tickets * 365 / 100_000)))
     if engine.dialect.name == "sqlite":
         with engine.begin() as conn:
             conn.exec_driver_sql("ANALYZE")

@@ -2,8 +2,9 @@
 
 Tickets spread over ``grids`` synthetic grids (in communities of ten, in one street "seed") and over the grids
 already in the database (a twentieth of them each at most, so the grids a load test talks to hold many
-tickets too), over the past ``days`` days; mostly closed, some resolved and some open, as a year of a district
-looks. Each ticket gets its "opened" event. Rows go in with one executemany per chunk.
+tickets too), over the past ``days`` days; what is older than a fortnight is closed (or resolved, awaiting a rating),
+the last fortnight's tickets are partly still open, as a district's history looks. Each ticket gets its
+"opened" event. Rows go in with one executemany per chunk.
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ def seed_tickets(engine: Engine, n: int, *, categories: Sequence[str], grids: in
             r = rnd.random()
             grid = existing[int(r / share)] if r < share * len(existing) else ids[rnd.randrange(len(ids))]
             created = now - timedelta(seconds=rnd.uniform(0, days * 86400))
-            status = rnd.choices(statuses, weights)[0]
+            # open work is recent: what was reported more than a fortnight ago has been handled since
+            status = rnd.choices(statuses, weights)[0] if created > now - timedelta(days=14) else (
+                "closed" if rnd.random() < 0.93 else "resolved")
             resolved = created + timedelta(hours=rnd.uniform(1, 96)) if status in ("resolved", "closed") else None
             closed = resolved + timedelta(hours=rnd.uniform(1, 72)) if status == "closed" else None
             cat = categories[rnd.randrange(len(categories))]
