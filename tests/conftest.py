@@ -24,7 +24,8 @@ SHARED = ROOT.parent / "shared"
 PG_ADMIN = os.environ.get("GRIDBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BRIDGE_SECRET = "test-bridge-secret"
 GROUP = "bridge-quehua-1"  # bound to grid quehua-1 in config.example.toml
-TEST_BRIDGE_CHATS = ("bridge-quehua-1", "bridge-fenghuang-3", "bridge-taiping-east-1", "g2", "g3", "new-group",
+TEST_BRIDGE_CHATS = ("bridge-quehua-1", "bridge-quehua-2", "bridge-fenghuang-3", "bridge-taiping-east-1", "g2", "g3",
+                     "new-group",
                      "some-new-group")
 TEST_BRIDGE_MEMBERS = {"zhaolei": "zhaolei"}  # the second worker some stories add
 

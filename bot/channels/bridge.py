@@ -23,7 +23,9 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.channels import jsonguard
 from bot.channels.base import Adapter
+from bot.channels.clean import clean_text
 from handlers.errors import BadPayload, BadSignature
 from handlers.messages import InboundMessage, Reply
 
@@ -50,6 +52,12 @@ class BridgeMessage(BaseModel):
     @classmethod
     def _ids_as_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("text", "sender_name", mode="before")
+    @classmethod
+    def _storable(cls, v: Any) -> Any:
+        # the edge's one rule (bot/channels/clean.py), applied before pydantic refuses a lone surrogate
+        return clean_text(v) if isinstance(v, str) else v
 
     @field_validator("sent_at")
     @classmethod
@@ -81,10 +89,7 @@ class BridgeAdapter(Adapter):
             raise BadSignature("bridge signature mismatch" if given else "bridge signature missing")
         if self._window and abs(self._clock() - int(stamp)) > self._window:
             raise BadSignature(f"bridge timestamp {stamp} outside the replay window of {self._window}s")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BadPayload(f"bridge body is not JSON: {e}") from None
+        data = jsonguard.loads(body, "bridge body")
         if not isinstance(data, dict):
             raise BadPayload("bridge body is not a JSON object")
         try:
@@ -92,7 +97,8 @@ class BridgeAdapter(Adapter):
         except ValidationError as e:
             fields = ", ".join(".".join(map(str, err["loc"])) or "body" for err in e.errors())
             raise BadPayload(f"bridge body invalid: {fields}") from None
-        if m.chat_id and m.chat_id not in self._chats:
+        # (an id with control characters is refused as bad payload by the edge's one rule, bot/channels/clean.py)
+        if m.chat_id and m.chat_id not in self._chats and clean_text(m.chat_id) == m.chat_id:
             raise BadSignature(f"bridge chat {m.chat_id!r} not in [bridge] chat_ids")
         msg = InboundMessage(
             channel=self.name, msg_id=m.msg_id, sender_id=ID_PREFIX + m.sender_id, text=m.text,

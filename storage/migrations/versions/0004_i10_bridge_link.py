@@ -1,7 +1,7 @@
 """bridge_link: bridge persons linked to members by the member's own 「绑定」
 
 Revision ID: 0004_i10
-Revises: 0003
+Revises: 0004_i15
 Create Date: 2026-12-03 17:40:00
 
 The JSON bridge has its own id space; a bridge sender acts as a member only when mapped in config or
@@ -15,7 +15,7 @@ from alembic import op
 import storage.types
 
 revision = "0004_i10"
-down_revision = "0003"
+down_revision = "0004_i15"
 branch_labels = None
 depends_on = None
 
