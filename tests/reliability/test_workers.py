@@ -132,7 +132,10 @@ async def test_two_workers_survive_a_sigkill_mid_load(db_url, engine, tmp_path):
             await wait_for(drained, 120, "the grid worker's notices to be sent")  # after a lapsed claim too
             rows = scalar(engine, select(func.count()).select_from(Outbox).where(users))
             sent = [d for d in fake.delivered if d.api == "message"]
-            assert rows >= tickets and len(sent) == rows  # every notice once, whichever worker sent it
+            assert rows >= tickets and len({d.text for d in sent}) == rows  # every notice, whichever worker
+            # At most one twice: the worker killed between WeCom accepting a notice and marking its row sent
+            # (all go to one grid worker, so one at a time per process); WeCom has no idempotency key.
+            assert len(sent) - rows <= 1
 
             def holder() -> str | None:
                 with Session(engine) as s:
