@@ -25,7 +25,7 @@ def _scopes(s: Session, who: Staff, wanted: str) -> list[Scope]:
             scope = Scope.parse(wanted)
         except ValueError:
             raise Refused(f"统计范围 {wanted} 无效。", action="dashboard", target=wanted) from None
-        grids = set(s.exec(stats.grid_ids(scope)).all())
+        grids = set(s.execute(stats.grid_ids(scope)).scalars().all())
         if who.grids is not None and not (grids and grids <= who.grids):
             raise Refused(f"{wanted} 不在您负责的范围内。", action="dashboard", target=wanted)
         return [scope]
