@@ -156,7 +156,7 @@ async def home(request: web.Request) -> web.Response:
 
 
 def console_app(config: Config) -> web.Application:
-    from bot.console import board, dashboard, export, simulator, ticket
+    from bot.console import announcements, board, dashboard, export, orgpage, simulator, ticket
 
     c = config.console
     app = web.Application()
@@ -177,6 +177,8 @@ def console_app(config: Config) -> web.Application:
     ticket.routes(app)
     dashboard.routes(app)
     export.routes(app)
+    orgpage.routes(app)
+    announcements.routes(app)
     if c.simulator:
         simulator.routes(app)
     app.router.add_static("/static/", HERE / "static", name="static")
