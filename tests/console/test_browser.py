@@ -119,6 +119,12 @@ async def test_a_secretary_and_a_worker_at_the_desk(page, console, group, engine
     rows = list(load_workbook(io.BytesIO(path.read_bytes())).active.values)
     assert len(rows) == 3 and rows[0][0] == "工单号"
 
+    # the public board of an opted-in community, without logging in
+    await page.goto(f"{base}/public/quehua")
+    assert "群众诉求办理公开" in await page.inner_text("h1")
+    assert "赵敏" not in await page.content()
+    await shot(page, "public")
+
 
 async def test_the_admin_tries_the_bot_in_the_group_simulator(page, console, engine):
     base = str(console.make_url("")).rstrip("/")
@@ -142,3 +148,7 @@ async def test_the_admin_tries_the_bot_in_the_group_simulator(page, console, eng
     push = page.locator(".bubble.push", has_text="已由网格员 张伟接单")
     await push.first.wait_for()
     await shot(page, "simulator")
+    await page.click("text=组织架构")
+    await page.wait_for_url("**/console/org")
+    assert "鹊华理想社区" in await page.inner_text("main")
+    await shot(page, "org")
