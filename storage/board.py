@@ -129,7 +129,10 @@ def all_rows(session: Session, f: BoardFilter, access: Access, *, now: datetime,
 
 def handlers_in(session: Session, grids: Collection[str] | None) -> list[str]:
     """Assignees and departments seen on tickets (for the handler filter)."""
-    stmt = select(Ticket.assignee).where(col(Ticket.assignee).is_not(None))
-    if grids is not None:
-        stmt = stmt.where(col(Ticket.grid_id).in_(sorted(grids)))
-    return sorted({a for a in session.execute(stmt.distinct()).scalars().all() if a})
+    found: set[str] = set()
+    for column in (Ticket.assignee, Ticket.department):
+        stmt = select(column).where(col(column).is_not(None))
+        if grids is not None:
+            stmt = stmt.where(col(Ticket.grid_id).in_(sorted(grids)))
+        found |= {a for a in session.execute(stmt.distinct()).scalars().all() if a}
+    return sorted(found)

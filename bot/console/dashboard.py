@@ -13,6 +13,7 @@ from bot.console.site import db, render, staff
 from handlers import texts
 from storage import dashboard as figures
 from storage import stats
+from storage.models import Member
 from storage.stats import Scope
 from storage.types import utcnow
 
@@ -46,8 +47,13 @@ def data(s: Session, who: Staff, wanted: str, days: int) -> dict:
         "daily": figures.daily(s, scopes, start, now, now),
         "category": [(texts.CATEGORY_NAMES.get(c, c), n) for c, n in figures.by_category(s, scopes, start, now)],
         "grid": figures.by_owner(s, scopes, start, now, now, "grid"),
-        "worker": figures.by_owner(s, scopes, start, now, now, "worker"),
+        "worker": [(_name(s, w), *rest) for w, *rest in figures.by_owner(s, scopes, start, now, now, "worker")],
     }
+
+
+def _name(s: Session, userid: str) -> str:
+    m = s.get(Member, userid)
+    return f"{m.name}（{userid}）" if m is not None else userid
 
 
 async def dashboard(request: web.Request) -> web.Response:

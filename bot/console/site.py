@@ -83,7 +83,7 @@ async def console_middleware(request: web.Request, handler):
             return web.Response(status=401, text="请先登录。")
         request[STAFF] = who
     try:
-        return await handler(request)
+        response = await handler(request)
     except (Refused, PermissionDenied) as e:
         reason = e.reason_text if isinstance(e, Refused) else e.user_text
         action = e.action if isinstance(e, Refused) else request.method.lower()
@@ -97,6 +97,17 @@ async def console_middleware(request: web.Request, handler):
         return await render(request, "refused.html", {"reason": reason}, status=403)
     except NotFound as e:
         return await render(request, "refused.html", {"reason": e.user_text}, status=404)
+    _harden(response)
+    return response
+
+
+def _harden(response: web.StreamResponse) -> None:
+    """No framing (clickjacking), no sniffing, no full URLs (with ticket numbers) sent to map sites."""
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if response.content_type == "text/html":
+        response.headers.setdefault("Cache-Control", "no-store")
 
 
 # --- login ---------------------------------------------------------------------------------------------------

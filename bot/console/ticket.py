@@ -14,6 +14,7 @@ from bot.console.actions import ACTIONS
 from bot.console.site import CONSOLE_CONFIG, db, render, staff
 from handlers.errors import NotFound
 from handlers.messages import InboundMessage
+from handlers.texts_console import place_words
 from storage import org
 from storage.models import Member, Ticket
 from storage.tickets import events, followers
@@ -49,10 +50,19 @@ async def detail(request: web.Request) -> web.Response:
         grid = org.grid(s, t.grid_id)
         return {"t": t, "events": events(s, t.id), "followers": fs, "names": names, "duplicates": dups,
                 "actions": actions, "where": org.describe(s, grid) if grid else t.grid_id,
-                "map": map_url.format(q=_quote(t.location or t.text[:30])),
+                "place": place_words(t.location),
+                "map": map_url.format(q=_quote(_map_query(s, grid, place_words(t.location) or t.text[:30]))),
                 "attachments": _attachments(s, t.id)}
 
     return await render(request, "ticket.html", await db(request)(work))
+
+
+def _map_query(s: Session, grid, place: str) -> str:
+    """The place with its community's name: "鹊华理想社区 3号楼2单元"."""
+    from storage.models import Community
+
+    community = s.get(Community, grid.community_id) if grid is not None else None
+    return f"{community.name} {place}" if community else place
 
 
 def _quote(text: str) -> str:

@@ -40,8 +40,9 @@ async def test_a_staff_member_logs_in_with_the_password_and_gets_a_safe_cookie(c
     assert resp.status == 303 and resp.headers["Location"] == "/console/tickets"
     cookie = resp.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "gridbot_console=" in cookie
-    page = await (await console.get("/console/tickets")).text()
-    assert "王芳" in page
+    board = await console.get("/console/tickets")
+    assert "王芳" in await board.text()
+    assert board.headers["X-Frame-Options"] == "DENY" and board.headers["Cache-Control"] == "no-store"
     assert audits(engine, actor="wangfang", action="login", outcome="ok")
 
 
@@ -145,7 +146,7 @@ async def test_the_ticket_page_shows_text_category_words_place_timeline_and_foll
     assert "3号楼2单元门口的充电桩坏了三天了" in page
     assert "充电设施" in page or texts.CATEGORY_NAMES["charging"] in page
     assert "判断依据" in page and "充电桩" in page
-    assert "在地图上查看" in page and "uri.amap.com" in page
+    assert "3号楼2单元" in page and "在地图上查看" in page and "uri.amap.com" in page
     assert "登记" in page  # the timeline's first event
     assert "关注人" in page and "赵敏" in page
     assert f'action="/console/tickets/{said.ticket}/accept"' in page

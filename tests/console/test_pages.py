@@ -38,7 +38,7 @@ async def test_the_dashboard_shows_the_three_rates_from_the_digest_query(console
     assert d["rates"] == {"response": 0.5, "resolution": digest.new_resolved / digest.new, "satisfaction": 1.0}
     assert sum(r[1] for r in d["daily"]) == 2 and dict(d["category"])["垃圾清运"] >= 0
     assert [r[0] for r in d["grid"]] == ["第一网格"]
-    assert "zhangwei" in [r[0] for r in d["worker"]]
+    assert "张伟（zhangwei）" in [r[0] for r in d["worker"]]
 
 
 async def test_a_dashboard_scope_outside_ones_own_is_403(console, engine):
@@ -173,3 +173,23 @@ def test_set_password_reads_stdin_and_refuses_residents(tmp_path, db_url, monkey
 
 async def test_a_password_set_on_the_command_line_logs_in(console):
     assert (await login(console, "admin", PASSWORD)).status == 303
+
+
+async def test_every_post_route_refuses_a_request_without_the_csrf_token(console):
+    await logged_in(console, "admin")
+    posts = sorted({r.resource.canonical for sub in console.app._subapps for r in sub.router.routes()
+                    if r.method == "POST"})
+    assert "/console/announcements" in posts and "/console/org/import" in posts
+    for path in posts:
+        path = path.replace("{number}", "1").replace("{action}", "accept")
+        resp = await console.post(path, data={"text": "x", "_csrf": "not-the-token"})
+        assert resp.status == 403, path
+        assert "CSRF" in await resp.text()
+
+
+def test_a_place_key_reads_as_words():
+    from handlers.texts_console import place_words
+
+    assert place_words("b3|u2") == "3号楼2单元"
+    assert place_words("b3|u2|p:车棚|r301|g:东门") == "车棚3号楼2单元301室东门"
+    assert place_words("") == ""
