@@ -193,3 +193,20 @@ def test_a_place_key_reads_as_words():
     assert place_words("b3|u2") == "3号楼2单元"
     assert place_words("b3|u2|p:车棚|r301|g:东门") == "车棚3号楼2单元301室东门"
     assert place_words("") == ""
+
+
+async def test_the_console_can_be_turned_off_and_its_cookie_made_https_only(aiohttp_client, engine, db_url,
+                                                                            classifier):
+    from bot.app import create_app
+    from conftest import example_config
+
+    off = example_config(storage={"url": db_url}, outbox={"enabled": False}, scheduler={"enabled": False},
+                         console={"enabled": False})
+    client = await aiohttp_client(create_app(off, engine=engine, classifier=classifier))
+    assert (await client.get("/console/login")).status == 404
+    assert (await client.get("/public/quehua")).status == 404
+    secure = example_config(storage={"url": db_url}, outbox={"enabled": False}, scheduler={"enabled": False},
+                            console={"cookie_secure": True})
+    client = await aiohttp_client(create_app(secure, engine=engine, classifier=classifier))
+    resp = await client.get("/console/login")
+    assert "Secure" in resp.headers["Set-Cookie"]
