@@ -1,7 +1,7 @@
 """web console: staff passwords and the console's audit log
 
 Revision ID: 0004_i12
-Revises: 0003
+Revises: 0004_i15
 Create Date: 2026-12-03 17:10:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from storage.types import UTCDateTime
 
 revision = "0004_i12"
-down_revision = "0003"
+down_revision = "0004_i15"
 branch_labels = None
 depends_on = None
 
