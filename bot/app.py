@@ -178,4 +178,7 @@ def create_app(
         app.router.add_get(adapter.path, adapter.verify_url)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG))
+    from bot.console import mount as mount_console  # the web console (bot/console), after the app's keys exist
+
+    mount_console(app, config)
     return app

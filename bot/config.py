@@ -310,6 +310,21 @@ class EventConfig(_Section):
         return f"{int(m)} {int(h)} * * {self.weekday or '*'}"
 
 
+class ConsoleConfig(_Section):
+    """The web console under /console/ (bot/console)."""
+
+    enabled: bool = True
+    secret_key: Annotated[str, Field(min_length=16)] = "change-me-console-session-key"  # signs/encrypts cookies
+    cookie_secure: bool = False  # true behind HTTPS: the session cookie is then sent over HTTPS only
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12
+    login_max_failures: Annotated[int, Field(ge=1)] = 5  # failures per user or address before a pause
+    login_lock_seconds: Annotated[float, Field(ge=1)] = 300
+    page_size: Annotated[int, Field(ge=5, le=500)] = 50
+    simulator: bool = False  # /console/simulator: a group chat that talks through the signed bridge
+    public_communities: list[str] = []  # communities whose /public/{community} board (三务公开) is open
+    map_url: str = "https://uri.amap.com/search?keyword={q}"  # a ticket's place on a map; {q}: the place
+
+
 class Config(_Section):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -325,6 +340,7 @@ class Config(_Section):
     events: list[EventConfig] = []
     limits: LimitsConfig = LimitsConfig()
     retention: RetentionConfig = RetentionConfig()
+    console: ConsoleConfig = ConsoleConfig()
 
     def ticket_rules(self) -> TicketRules:
         t = self.tickets

@@ -245,3 +245,29 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=200)
     expires_at: datetime = Field(sa_column=_ts())
+
+
+# --- web console (issue 12) -----------------------------------------------------------------------------------
+
+
+class ConsoleUser(SQLModel, table=True):
+    """A staff member's console password (argon2 hash), set with ``gridbot user set-password USERID``."""
+
+    __tablename__ = "console_user"
+    userid: str = Field(foreign_key="member.userid", primary_key=True, max_length=100)
+    password_hash: str = Field(max_length=255)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ConsoleAudit(SQLModel, table=True):
+    """Append-only: every console action and refusal, with the staff member as actor."""
+
+    __tablename__ = "console_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    actor: str = Field(max_length=100, index=True)
+    action: str = Field(max_length=40)  # login, login_failed, accept, transfer, export, import, announce, ...
+    target: str = Field(default="", max_length=200)  # "ticket:12", "grid:quehua-1", ...
+    outcome: str = Field(max_length=20)  # ok | refused | error
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    remote: str | None = Field(default=None, max_length=100)
