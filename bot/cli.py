@@ -227,7 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push")
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_nlp")
 
 
 def _default_config() -> Path:
