@@ -49,6 +49,8 @@ DEFAULT_MODEL = DATA_DIR / "model.bin"
 # 5-fold CV (grid pool / real training split): threshold 0 gives 4.4 % / 2.6 % false tickets and 98.2 % /
 # 97.0 % requests recognised; 1.0 gives 3.3 % / 1.6 % and 96.7 % / 95.3 %: margin under the 5 % target.
 REQUEST_THRESHOLD = 1.0
+# tickets with a request logit under REQUEST_THRESHOLD + ASK_MARGIN get confidence < 0.5: the bot asks.
+ASK_MARGIN = 0.5
 # the rules' category is kept when the model gives it at least RULES_KEEP x its best category's
 # probability; otherwise the model's best category when its probability >= CATEGORY_MIN, else `other`
 # (CV accuracy is flat within 0.3-0.5 / 0.5-1.0; 0.4 / 0.7 is the best of that grid on both views).
@@ -492,7 +494,12 @@ class Classifier:
         else:
             category, keywords = "other", result.keywords if rules_cat == "other" else ()
         urgent = result.urgent or s.urgent > URGENT_THRESHOLD
-        confidence = math.sqrt(p_request * max(sure, 0.5))
+        # P(request) measured from ASK_MARGIN above the ticket threshold: just above it (logit 1.0-1.5) the
+        # confidence is under 0.5 and the bot asks its one question; a sure request of an unsure category
+        # (`other`) is opened without asking (sure = 1).
+        confidence = sigmoid(s.request - REQUEST_THRESHOLD - ASK_MARGIN) * math.sqrt(max(sure, 0.5))
+        if danger:
+            confidence = max(confidence, result.confidence)
         return Classification(category, urgent, keywords, result.location, confidence)
 
     def _classify_rules(

@@ -122,6 +122,10 @@ def test_combination() -> None:
     # sure of a request, unsure of the category: `other`, opened without a question (confidence high)
     unsure = clf._combine(plain, _scores(6.0, -5.0, {"property": 0.05, "roads": 0.3, "waste": 0.3, "policy": 0.35}))
     assert unsure.category == "other" and unsure.confidence >= 0.5
+    # unsure between request and chatter (just above the ticket threshold): low confidence, the bot asks
+    doubtful = clf._combine(plain, _scores(1.2, -5.0, {"property": 0.9}))
+    assert doubtful.is_request and doubtful.confidence < 0.5
+    assert clf._combine(plain, _scores(4.0, -5.0, {"property": 0.9})).confidence > 0.8
     chatter = Classification("none", False, (), Location(), 0.8)
     promoted = clf._combine(chatter, _scores(-20.0, 20.0, {"safety": 1.0}))
     assert (promoted.category, promoted.urgent) == ("safety", True)
