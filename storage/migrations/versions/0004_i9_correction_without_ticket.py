@@ -1,7 +1,7 @@
 """a correction may come without a ticket (a resident's answer to a clarifying question)
 
 Revision ID: 0004_i9
-Revises: 0003
+Revises: 0004_i15
 Create Date: 2026-12-03 17:20:00
 
 A resident who answers 不是 to "is this a request about X?" (or names another category) gives a labelled
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_i9"
-down_revision = "0003"
+down_revision = "0004_i15"
 branch_labels = None
 depends_on = None
 
