@@ -12,7 +12,7 @@ from handlers.intake import Request
 from handlers.messages import Reply
 from handlers.tickets import open_or_join
 from nlp import Classification, Location
-from storage.models import Clarification
+from storage.models import Clarification, Correction
 
 YES = re.compile(r"^(是|是的|对|对的|嗯+|没错|对头|是滴|yes|y|好|中|可以)[。!！~～.]*$", re.I)
 NO = re.compile(r"^(不是|不对|算了|不用了?|没事了?|取消|no|n)[。!！~～.]*$", re.I)
@@ -112,6 +112,7 @@ def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request:
     classifier = ctx.services.classifier
     original = classifier.classify(pending.text)
     if NO.match(text):
+        _teach(ctx, pending, "none")  # the resident's 不是: a labelled example for `gridbot nlp train`
         return Reply(texts.CLARIFY_DROPPED)
     if (choice := re.fullmatch(r"\s*([1-3１-３])\s*", text)) is not None:  # "2": the second choice offered
         options = likely(Classification(pending.guess, False, (), Location(), 0.0))
@@ -122,12 +123,20 @@ def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request:
         return open_or_join(ctx, ctx.grid, _with_category(original, pending.guess), pending.text)
     named = _named_category(text)
     if named is not None:
+        if named != pending.guess:
+            _teach(ctx, pending, named)
         return open_or_join(ctx, ctx.grid, _with_category(original, named), pending.text)
     combined = f"{pending.text} {text}"
     c = classifier.classify(combined)
     if not c.is_request:
         c = _with_category(original, pending.guess)
     return open_or_join(ctx, ctx.grid, c, combined)
+
+
+def _teach(ctx: Context, pending: Clarification, label: str) -> None:
+    """Store the resident's answer as a correction without a ticket (``gridbot nlp train --corrections``)."""
+    ctx.session.add(Correction(ticket_id=None, text=pending.text, old_category=pending.guess, new_category=label,
+                               actor=ctx.actor, at=ctx.now))
 
 
 def _with_category(c: Classification, category: str) -> Classification:

@@ -158,10 +158,14 @@ class TicketFollower(SQLModel, table=True):
 
 
 class Correction(SQLModel, table=True):
-    """A person's recategorisation: training material for ``gridbot rules suggest``."""
+    """A person's recategorisation: training material for ``gridbot rules suggest`` and ``gridbot nlp train``.
+
+    A worker's 改类 (with its ticket) or a resident's answer to a clarifying question (no ticket: 不是 gives
+    ``new_category = "none"``, a named category gives that category).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     old_category: str = Field(max_length=20)
     new_category: str = Field(max_length=20)

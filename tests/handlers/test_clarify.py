@@ -14,7 +14,7 @@ from handlers.context import Services
 from handlers.messages import InboundMessage
 from handlers.router import handle, handle_batch
 from nlp import Classification, Location
-from storage.models import Clarification, Ticket
+from storage.models import Clarification, Correction, Ticket
 
 VAGUE = "楼下那个东西又不行了 有人管没"
 
@@ -91,6 +91,24 @@ def test_no_drops_it(say, engine):
     assert say("不是").text == "好的，已取消，这条消息不作为诉求登记。"
     assert tickets(engine) == []
     assert say("谢谢").text is None  # and the question is over
+
+
+def corrections(engine) -> list[tuple]:
+    with Session(engine) as s:
+        return [(c.ticket_id, c.text, c.old_category, c.new_category, c.actor)
+                for c in s.exec(select(Correction).order_by(Correction.id)).all()]
+
+
+def test_a_residents_no_and_named_category_are_labelled_examples(say, engine):
+    # what `gridbot nlp train --corrections` learns from (and `gridbot rules suggest` mines)
+    say(VAGUE, sender="r1")
+    say("不是", sender="r1")
+    say(VAGUE, sender="r2")
+    say("环境卫生", sender="r2")
+    say(VAGUE, sender="r3")
+    say("是的", sender="r3")  # a confirmation teaches nothing new: no row
+    assert corrections(engine) == [(None, VAGUE, "property", "none", "r1"),
+                                   (None, VAGUE, "property", "environment", "r2")]
 
 
 def test_more_detail_completes_it(say, engine):
