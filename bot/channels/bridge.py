@@ -2,22 +2,29 @@
 
 Request: ``{"msg_id", "chat_id", "sender_id", "sender_name", "text", "sent_at"}`` with header
 ``X-Gridbot-Signature: sha256=<hex HMAC-SHA256 of the raw body>``. Response: ``{"reply", "ticket"}``.
+
+It may carry ``"attachments": [{"type": "image"|"voice"|"video"|"file", "url": "http(s)://…", "name", "size"}]``
+(the bot fetches the URL after the message is stored) or ``"data": "<base64>"`` instead of ``url`` for small
+files, and ``"location": {"lat", "lng", "label"}``; ``text`` may then be empty.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
+import math
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.channels.base import Adapter
 from handlers.errors import BadPayload, BadSignature
-from handlers.messages import InboundMessage, Reply
+from handlers.messages import Attachment, InboundMessage, Pin, Reply
 
 SIGNATURE_HEADER = "X-Gridbot-Signature"
 
@@ -26,14 +33,62 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+MAX_ATTACHMENTS = 9  # a WeChat message carries at most nine photos
+
+
+class BridgeAttachment(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    type: Literal["image", "voice", "video", "file"]
+    url: Annotated[str | None, Field(max_length=4000, pattern=r"^https?://")] = None
+    data: str | None = None  # base64
+    name: Annotated[str | None, Field(max_length=200)] = None
+    size: Annotated[int | None, Field(ge=0)] = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BridgeAttachment:
+        if (self.url is None) == (self.data is None):
+            raise ValueError("give either url or data")
+        return self
+
+    def decoded(self) -> bytes | None:
+        if self.data is None:
+            return None
+        try:
+            return base64.b64decode(self.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadPayload("bridge body invalid: attachments.data is not base64") from None
+
+
+class BridgeLocation(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lng: Annotated[float, Field(ge=-180, le=180)]
+    label: Annotated[str, Field(max_length=200)] = ""
+
+    @field_validator("lat", "lng")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("not a finite number")
+        return v
+
+
 class BridgeMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     msg_id: Annotated[str, Field(min_length=1, max_length=128)]
     chat_id: Annotated[str | None, Field(max_length=200)] = None
     sender_id: Annotated[str, Field(min_length=1, max_length=100)]
     sender_name: Annotated[str | None, Field(max_length=100)] = None
-    text: Annotated[str, Field(max_length=4000)]
+    text: Annotated[str, Field(max_length=4000)] = ""
     sent_at: datetime | None = None
+    attachments: Annotated[list[BridgeAttachment], Field(max_length=MAX_ATTACHMENTS)] = []
+    location: BridgeLocation | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> BridgeMessage:
+        if not self.text and not self.attachments and self.location is None and "text" not in self.model_fields_set:
+            raise ValueError("text missing")
+        return self
 
     @field_validator("msg_id", "sender_id", "chat_id", mode="before")
     @classmethod
@@ -72,10 +127,15 @@ class BridgeAdapter(Adapter):
         except ValidationError as e:
             fields = ", ".join(".".join(map(str, err["loc"])) or "body" for err in e.errors())
             raise BadPayload(f"bridge body invalid: {fields}") from None
+        attachments = tuple(
+            Attachment(kind=a.type, source="url" if a.url else "inline", ref=a.url or "", name=a.name,
+                       size=a.size, data=a.decoded())
+            for a in m.attachments)
+        location = Pin(m.location.lat, m.location.lng, m.location.label) if m.location else None
         msg = InboundMessage(
             channel=self.name, msg_id=m.msg_id, sender_id=m.sender_id, text=m.text,
             sent_at=(m.sent_at or datetime.now(UTC)).astimezone(UTC), chat_id=m.chat_id or None,
-            sender_name=m.sender_name,
+            sender_name=m.sender_name, attachments=attachments, location=location,
         )
         return msg, None
 

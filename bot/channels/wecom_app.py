@@ -31,6 +31,7 @@ from wechatpy.enterprise.messages import MESSAGE_TYPES
 from wechatpy.enterprise.replies import TextReply
 from wechatpy.messages import BaseMessage, UnknownMessage
 
+from bot.channels.base import Content
 from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto
 from handlers.errors import BadPayload
@@ -82,15 +83,6 @@ def wechat_message(data: dict[str, Any]) -> BaseMessage:
 def _cdata(text: str) -> str:
     """Text safe inside one CDATA section (``]]>`` would end it)."""
     return text.replace("]]>", "]]]]><![CDATA[>")
-
-
-@dataclass(frozen=True, slots=True)
-class Content:
-    """What one message type carries, in the shape of ``InboundMessage``."""
-
-    text: str = ""
-    attachments: tuple[Attachment, ...] = ()
-    location: Pin | None = None
 
 
 Reader = Callable[[dict[str, Any]], Content]
