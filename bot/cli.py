@@ -148,7 +148,9 @@ def cmd_tickets_list(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
+    from bot.cli_media import attachment_dicts, print_attachments
     from handlers.texts import CATEGORY_NAMES, STATUS_NAMES, when
+    from storage.attachments import for_ticket
     from storage.models import Ticket
     from storage.tickets import events
 
@@ -158,6 +160,7 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
             print(f"没有工单 #{args.number}", file=sys.stderr)
             return 1
         evs = events(s, t.id)
+        atts = for_ticket(s, t.id)
     if args.json:
         d = _ticket_dict(t)
         d["events"] = [
@@ -165,6 +168,9 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
              "new_status": e.new_status, "text": e.text, "public": e.public}
             for e in evs
         ]
+        d["place"] = ({"label": t.place_label, "lat": t.latitude, "lng": t.longitude}
+                      if t.latitude is not None else None)
+        d["attachments"] = attachment_dicts(atts)
         print(json.dumps(d, ensure_ascii=False, indent=2))
         return 0
     print(f"工单 #{t.id}  {CATEGORY_NAMES.get(t.category, t.category)}  {STATUS_NAMES.get(t.status, t.status)}"
@@ -174,6 +180,7 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
     for e in evs:
         change = f"{e.old_status or ''}→{e.new_status}" if e.old_status != e.new_status else ""
         print(f"  {when(e.at)}  {e.actor:<12} {e.kind:<12} {change:<24} {e.text or ''}")
+    print_attachments(t, atts)
     return 0
 
 
@@ -220,6 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("number", type=lambda v: int(v.lstrip("#＃")))
     ts.add_argument("--json", action="store_true")
     ts.set_defaults(func=cmd_tickets_show)
+    ta = t.add_parser("attachment", help="write one attachment of a ticket to a file")
+    ta.add_argument("number", type=lambda v: int(v.lstrip("#＃")))
+    ta.add_argument("k", type=int, help="its place in `tickets show N` (1, 2, ...)")
+    ta.add_argument("--out", required=True, help="the file to write ('-': standard output)")
+    ta.set_defaults(func=lambda a, c: importlib.import_module("bot.cli_media").cmd_tickets_attachment(a, c))
 
     for name in EXTENSION_MODULES:
         importlib.import_module(name).register(sub)
@@ -227,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push")
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_media")
 
 
 def _default_config() -> Path:

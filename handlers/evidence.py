@@ -106,6 +106,8 @@ def _may_attach(ctx: Context, ticket: Ticket) -> bool:
 
 def settle(ctx: Context, reply: Reply) -> Reply:
     """Write and attach the evidence of ``ctx.msg`` once its text (if any) was handled into ``reply``."""
+    key = (ctx.msg.channel, ctx.msg.chat_id, ctx.actor)
+    was_waiting = key in _waiting(ctx)  # read before this message's rows are written
     written = write(ctx)
     since = ctx.now - ctx.rules.attach_window
     target: tuple[str, int] | None = None
@@ -120,7 +122,7 @@ def settle(ctx: Context, reply: Reply) -> Reply:
         ticket = None
     lines = list(written.refused)
     if ticket is not None and written.ids:
-        role = target[0]
+        role = "result" if target[0] == "result" else "evidence"
         attach(ctx, ticket, written.ids, written.kinds, role, fresh=reply.text is None)
         if reply.text:
             lines.insert(0, f"{reply.text}\n{tm.attached_note(written.kinds)}")
@@ -132,9 +134,9 @@ def settle(ctx: Context, reply: Reply) -> Reply:
     if reply.text:
         lines.insert(0, reply.text)
     elif written.ids and ctx.grid is not None:
-        if (ctx.msg.channel, ctx.msg.chat_id, ctx.actor) not in _waiting(ctx):  # one question per run
+        if not was_waiting:  # one question per run of photos
             lines.insert(0, tm.WAITING_FOR_TEXT)
-        _waiting(ctx).add((ctx.msg.channel, ctx.msg.chat_id, ctx.actor))
+        _waiting(ctx).add(key)
     return Reply("\n".join(lines) or None, reply.ticket)
 
 
