@@ -85,3 +85,30 @@ async def test_an_image_without_a_url_is_400(mclient, mconfig, rows):
     assert (await bot.send_plain(message("image", {"url": "not a url"}))).status == 400
     assert (await bot.send_plain(message("mixed", {"msg_item": []}))).status == 400
     assert rows.attachments() == []
+
+
+async def test_a_result_photo_reaches_the_group_through_its_robot_as_base64_and_md5(mclient, mconfig, fake,
+                                                                                   fetcher, rows, engine, blobs):
+    import hashlib
+
+    import aiohttp
+
+    from bot.outbox_worker import build_worker
+
+    bot = WecomAibotPlatform(mclient, mconfig)
+    n = int(re.search(r"#(\d+)", bot.stream(await bot.say(REPORT))["content"]).group(1))
+    await bot.send_plain(message("text", {"content": f"@网格通 接单 {n}"}, sender="zhangwei"))
+    await bot.send_plain(message("text", {"content": f"@网格通 办结 {n} 已清运"}, sender="zhangwei"))
+    url = fake.serve_file("result", encrypt_file(jpeg_with_gps((0, 250, 0)), mconfig.wecom.aibot.encoding_aes_key))
+    answer = await bot.send_plain(message("image", {"url": url}, sender="zhangwei"))
+    assert bot.stream(answer)["content"] == tm.result_attached(n, ["image"])
+    await fetcher.drain()
+    [a] = rows.attachments()
+    async with aiohttp.ClientSession() as http:
+        cfg = mconfig.model_copy(update={"outbox": mconfig.outbox.model_copy(update={"enabled": True})})
+        await build_worker(cfg, engine, http, blobs=blobs).drain()
+    robot = [d for d in fake.delivered if d.api == "robot"]
+    assert tm.result_photo_notice(n) in [d.text for d in robot]
+    [image] = [d for d in robot if d.msgtype == "image"]
+    data = base64.b64decode(image.content["base64"])
+    assert data == blobs.get(a.sha256) and image.content["md5"] == hashlib.md5(data).hexdigest()

@@ -149,3 +149,29 @@ async def test_many_photos_at_once_are_all_answered_and_fetched(mclient, mconfig
     assert all(wecom.content(a) == tm.attached(n, ["image"]) for a in answers)
     await fetcher.drain()
     assert [a.status for a in rows.attachments()] == ["stored"] * 5
+
+
+async def test_a_result_photo_reaches_an_app_reporter_as_an_image_message(mclient, mconfig, fake, fetcher, rows,
+                                                                          engine, blobs):
+    import aiohttp
+
+    from bot.outbox_worker import build_worker
+
+    wecom = WecomAppPlatform(mclient, mconfig)
+    n = ticket_of(wecom.content(await wecom.say(REPORT)))
+    await wecom.say(f"接单 {n}", sender="zhangwei")
+    await wecom.say(f"办结 {n} 已修好", sender="zhangwei")
+    fake.add_media("RESULT", jpeg_with_gps((0, 200, 0)), "image/jpeg", "done.jpg")
+    await wecom.send_plain(xml("image", "<PicUrl><![CDATA[https://wework.qpic.cn/x/0]]></PicUrl>"
+                                        "<MediaId><![CDATA[RESULT]]></MediaId>", sender="zhangwei"))
+    await fetcher.drain()
+    [a] = rows.attachments()
+    assert a.role == "result"
+    async with aiohttp.ClientSession() as http:
+        cfg = mconfig.model_copy(update={"outbox": mconfig.outbox.model_copy(update={"enabled": True})})
+        await build_worker(cfg, engine, http, blobs=blobs).drain()
+    to_reporter = [d for d in fake.delivered if d.api == "message" and d.target == "zhaomin"]
+    assert [d.msgtype for d in to_reporter][-2:] == ["text", "image"]
+    assert to_reporter[-2].text == tm.result_photo_notice(n)
+    assert to_reporter[-1].content["media_id"].startswith("media-")
+    assert fake.uploads[-1] == blobs.get(a.sha256)
