@@ -106,6 +106,8 @@ def _may_attach(ctx: Context, ticket: Ticket) -> bool:
 
 def settle(ctx: Context, reply: Reply) -> Reply:
     """Write and attach the evidence of ``ctx.msg`` once its text (if any) was handled into ``reply``."""
+    if ctx.grid is None and reply.ticket is None:
+        return reply  # an unbound chat or an unregistered sender: the message is kept, its files are not fetched
     key = (ctx.msg.channel, ctx.msg.chat_id, ctx.actor)
     was_waiting = key in _waiting(ctx)  # read before this message's rows are written
     written = write(ctx)

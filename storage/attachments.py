@@ -11,6 +11,8 @@ from sqlmodel import Session, col, select
 from storage.models import Attachment, Ticket, TicketEvent, TicketFollower
 
 FETCHABLE = ("wecom_media", "url", "aibot_url", "inline")
+# a staff member's step on a ticket after which their photo belongs to it ("resolved": as the result)
+STAFF_STEPS = ("accepted", "progress", "follow_up", "mediation_result", "resolved")
 
 
 def for_ticket(session: Session, ticket_id: int) -> list[Attachment]:
@@ -42,7 +44,8 @@ def waiting_senders(session: Session, since: datetime) -> set[tuple[str, str | N
 def recent_ticket(session: Session, channel: str, chat_id: str | None, sender_id: str,
                   since: datetime) -> tuple[int, str] | None:
     """The ticket this sender last acted on here since ``since``, and how: ("report", n) for a request they
-    opened or joined in this chat, ("result", n) for a 办结 they gave (anywhere); the newer wins."""
+    opened or joined in this chat or a staff step they took on it (a progress note, a follow-up visit ...),
+    ("result", n) for a 办结 they gave; the newest wins."""
     f = TicketFollower
     joined = session.exec(
         select(f.ticket_id, f.at).where(
@@ -50,11 +53,11 @@ def recent_ticket(session: Session, channel: str, chat_id: str | None, sender_id
             f.chat_id == chat_id if chat_id is not None else col(f.chat_id).is_(None), f.at >= since)
         .order_by(col(f.at).desc()).limit(1)).first()
     e = TicketEvent
-    resolved = session.exec(
-        select(e.ticket_id, e.at).where(e.actor == sender_id, e.kind == "resolved", e.at >= since)
+    acted = session.exec(
+        select(e.ticket_id, e.at, e.kind).where(e.actor == sender_id, col(e.kind).in_(STAFF_STEPS), e.at >= since)
         .order_by(col(e.at).desc(), col(e.id).desc()).limit(1)).first()
-    if resolved is not None and (joined is None or resolved[1] >= joined[1]):
-        return ("result", resolved[0])
+    if acted is not None and (joined is None or acted[1] >= joined[1]):
+        return ("result" if acted[2] == "resolved" else "report", acted[0])
     if joined is not None:
         return ("report", joined[0])
     return None
@@ -111,11 +114,13 @@ def mark_retry(session: Session, att_id: int, reason: str, at: datetime) -> None
 
 
 def purgeable(session: Session, closed_before: datetime) -> list[Attachment]:
-    """Stored attachments of tickets closed before ``closed_before`` (and of duplicates merged since then)."""
-    stmt = (select(Attachment).join(Ticket, Ticket.id == Attachment.ticket_id)
+    """Stored attachments of tickets closed before ``closed_before`` (and of duplicates merged since then), and
+    those that never found a ticket and are as old."""
+    stmt = (select(Attachment).outerjoin(Ticket, Ticket.id == Attachment.ticket_id)
             .where(Attachment.status == "stored",
                    or_(Ticket.closed_at < closed_before,
-                       (Ticket.status == "duplicate") & (Ticket.updated_at < closed_before))))
+                       (Ticket.status == "duplicate") & (Ticket.updated_at < closed_before),
+                       col(Attachment.ticket_id).is_(None) & (Attachment.created_at < closed_before))))
     return list(session.exec(stmt).all())
 
 

@@ -310,3 +310,17 @@ async def test_with_attachments_off_a_photo_is_stored_and_ignored(aiohttp_client
     said = await send(group, attachments=[inline(png())])
     assert said.status == 200 and said.reply is None
     assert Rows(engine).attachments() == []
+
+
+async def test_a_workers_photo_after_a_progress_note_is_evidence_on_that_ticket(mgroup, rows):
+    n = ticket_of(await send(mgroup, text=REPORT))
+    await mgroup.say(f"接单 {n}", sender="zhangwei")
+    await mgroup.say(f"进度 {n} 已联系环卫，明早清运", sender="zhangwei")
+    said = await send(mgroup, sender="zhangwei", attachments=[inline(png())])
+    assert said.reply == tm.attached(n, ["image"])
+    assert (rows.attachments()[0].ticket_id, rows.attachments()[0].role) == (n, "evidence")
+
+
+async def test_a_photo_in_an_unbound_chat_is_stored_as_a_message_but_not_fetched(mgroup, rows):
+    said = await send(mgroup, chat_id="bridge-nowhere", attachments=[inline(png())])
+    assert said.status == 200 and rows.attachments() == []
