@@ -149,6 +149,11 @@ def _waiting(ctx: Context) -> set[tuple[str, str | None, str]]:
     return info["waiting_attachments"]
 
 
+def has_waiting(ctx: Context) -> bool:
+    """Whether the sender has photos or pins waiting in this chat (one query per batch, answered from memory)."""
+    return (ctx.msg.channel, ctx.msg.chat_id, ctx.actor) in _waiting(ctx)
+
+
 def claim_waiting(ctx: Context, reply: Reply) -> Reply:
     """A text that opened or joined a ticket picks up what its sender sent just before in the same chat."""
     if reply.ticket is None or (ctx.msg.channel, ctx.msg.chat_id, ctx.actor) not in _waiting(ctx):

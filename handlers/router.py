@@ -80,6 +80,8 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
 
 def _evidence(ctx: Context, reply: Reply) -> Reply:
     """Photos, pins and files attach to a ticket; a text picks up what its sender sent just before."""
+    if not ctx.msg.has_evidence and (reply.ticket is None or not evidence.has_waiting(ctx)):
+        return reply  # the common case: one cached look-up per batch, no savepoint
     try:
         with ctx.session.begin_nested():
             if ctx.msg.has_evidence:

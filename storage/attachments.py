@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Engine, func, or_, update
 from sqlmodel import Session, col, select
 
+from storage.fastpath import Writer
 from storage.models import Attachment, Ticket, TicketEvent, TicketFollower
 
 FETCHABLE = ("wecom_media", "url", "aibot_url", "inline")
@@ -34,10 +35,9 @@ def waiting(session: Session, channel: str, chat_id: str | None, sender_id: str,
 
 def waiting_senders(session: Session, since: datetime) -> set[tuple[str, str | None, str]]:
     """(channel, chat, sender) of everyone with something waiting: read once per batch, almost always empty."""
-    c = Attachment.__table__.c
-    rows = session.connection().execute(
-        select(c.channel, c.chat_id, c.sender_id).where(c.ticket_id.is_(None), c.created_at >= since,
-                                                       c.status != "refused").distinct()).all()
+    w = Writer(session.connection())  # driver SQL: this runs for every batch that opens a ticket
+    rows = w.query("SELECT DISTINCT channel, chat_id, sender_id FROM attachment"
+                   " WHERE ticket_id IS NULL AND created_at >= ? AND status <> 'refused'", [w.ts(since)])
     return {tuple(r) for r in rows}
 
 

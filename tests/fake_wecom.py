@@ -283,6 +283,9 @@ class FakeWecom:
 
     async def _cdn(self, request: web.Request) -> web.Response:
         self.calls.append("cdn")
+        if self._http_errors > 0:
+            self._http_errors -= 1
+            return web.Response(status=503, text="Service Unavailable")
         found = self.files.get(request.match_info["name"])
         if found is None:
             return web.Response(status=404)

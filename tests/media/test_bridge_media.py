@@ -324,3 +324,24 @@ async def test_a_workers_photo_after_a_progress_note_is_evidence_on_that_ticket(
 async def test_a_photo_in_an_unbound_chat_is_stored_as_a_message_but_not_fetched(mgroup, rows):
     said = await send(mgroup, chat_id="bridge-nowhere", attachments=[inline(png())])
     assert said.status == 200 and rows.attachments() == []
+
+
+async def test_a_download_that_fails_for_a_while_is_retried_then_kept(mgroup, fake, fetcher, rows, engine):
+    from sqlalchemy import update
+    from sqlmodel import Session
+
+    from storage.models import Attachment
+
+    n = ticket_of(await send(mgroup, text=REPORT))
+    fake.http_errors(1)  # the bridge's media server answers 503 once
+    url = fake.serve_file("flaky.jpg", jpeg_with_gps(), "image/jpeg")
+    await send(mgroup, attachments=[{"type": "image", "url": url}])
+    await fetcher.drain()
+    [a] = rows.attachments()
+    assert (a.status, a.attempts, a.ticket_id) == ("pending", 1, n) and "HTTP 503" in a.reason
+    with Session(engine) as s:  # the backoff has passed
+        s.exec(update(Attachment).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+        s.commit()
+    await fetcher.drain()
+    assert rows.attachments()[0].status == "stored"
+    assert [o for o in rows.outbox() if "未能" in o.body.get("content", "")] == []
