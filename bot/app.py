@@ -13,14 +13,18 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Adapter
 from bot.channels.bridge import BridgeAdapter
+from bot.channels.clean import clean_inbound
 from bot.channels.wecom_aibot import WecomAibotAdapter
 from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
 from bot.fetcher import MediaFetcher, make_blob_store
 from bot.files import files_view
+from bot.health import healthz, readiness_handler
 from bot.orgsync import sync_org
 from bot.outbox_worker import OutboxWorker, build_worker
 from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
+from bot.proxy import real_ip_middleware
+from bot.ratelimit import RateLimiter
 from bot.scheduler import PushScheduler
 from bot.wecom_api import WecomClient
 from handlers.context import Services
@@ -42,6 +46,7 @@ SCHEDULER = web.AppKey("scheduler", PushScheduler)
 WECOM = web.AppKey("wecom", WecomClient)  # one client, one token cache: sends and media downloads
 BLOBS = web.AppKey("blobs", object)  # storage.blobs.BlobStore
 FETCHER = web.AppKey("fetcher", MediaFetcher)
+LIMITER = web.AppKey("limiter", RateLimiter)
 
 
 def build_adapters(config: Config) -> list[Adapter]:
@@ -82,16 +87,16 @@ def _view(adapter: Adapter):
         msg, state = await adapter.receive(request, body)
         if msg is None:
             return adapter.respond(_SILENT, state)
+        msg = clean_inbound(msg)  # one rule for every channel (bot/channels/clean.py)
+        limited = request.app[LIMITER].check(msg)
+        if limited is not None:
+            return adapter.respond(limited, state)
         reply = await request.app[PIPELINE].submit(msg)
         if msg.attachments and (fetcher := request.app.get(FETCHER)) is not None:
             fetcher.wake()  # the bytes are fetched after the answer, never before it
         return adapter.respond(reply, state)
 
     return post
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
 
 
 def create_app(
@@ -102,14 +107,17 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
     """Build the app; nothing starts until it runs (tests pass their own engine and clock)."""
-    app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[errors_middleware])
+    app = web.Application(client_max_size=config.server.max_body_bytes,
+                          middlewares=[real_ip_middleware(config.server.trusted_proxies), errors_middleware])
     app[CONFIG] = config
     app[BLOBS] = make_blob_store(config.attachments)
+    app[LIMITER] = RateLimiter(config.limits.sender_per_minute, config.limits.chat_per_minute)
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         own = engine is None
         # On SQLite our own engine leaves WAL checkpoints to a thread of their own (see WalCheckpointer).
-        eng = engine or make_engine(config.storage.url, wal_autocheckpoint=False)
+        eng = engine or make_engine(config.storage.url, wal_autocheckpoint=False,
+                                    busy_timeout=config.storage.busy_timeout_seconds)
         if config.storage.auto_migrate:
             upgrade(eng)
         with session_factory(eng)() as s:
@@ -134,7 +142,8 @@ def create_app(
             classifier_paths=(nlp.rules, nlp.userdict),
         )
         if config.server.writer == "process":
-            writer = ProcessWriter(config.storage.url, services, wal_autocheckpoint=engine is not None)
+            writer = ProcessWriter(config.storage.url, services, wal_autocheckpoint=engine is not None,
+                                   busy_timeout=config.storage.busy_timeout_seconds)
         else:
             writer = ThreadWriter(app[ENGINE], services)
         pipeline = Pipeline(writer)
@@ -198,4 +207,5 @@ def create_app(
         services = Services(rules=config.ticket_rules(), classifier=None, clock=clock)  # type: ignore[arg-type]
         app.router.add_get("/files/{token}", files_view(lambda: app[ENGINE], lambda: app[BLOBS],
                                                         config.attachments.link_secret, services))
+    app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG))
     return app

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from handlers import texts
+from handlers import texts, texts_ops
 from handlers.announce import stamp
 from handlers.notify import grid_group
 from storage import stats
-from storage.delivery import enqueue_once
+from storage.delivery import enqueue_once, failed_count
 from storage.models import Community, Grid, Member, Street
 from storage.stats import Scope
 
@@ -66,6 +66,9 @@ def compose(session: Session, scope: Scope, *, kind: str, end: datetime, now: da
         top=stats.by_category(session, scope, start, end, limit=3),
         oldest=stats.oldest_open(session, scope, oldest),
     )
+    failed = failed_count(session, start, end)
+    if failed:
+        text += "\n" + texts_ops.pushes_failed(failed)
     week = stats.by_category(session, scope, end - PERIODS["weekly"], end)
     return Digest(scope, kind, text, week)
 

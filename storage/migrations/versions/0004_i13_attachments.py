@@ -1,7 +1,7 @@
 """attachments: photos, voice, files and location pins on tickets (issue 13)
 
 Revision ID: 0004_i13
-Revises: 0003
+Revises: 0004_i15
 Create Date: 2026-12-03 17:01:15
 
 The attachment table (bytes live in the blob store, by SHA-256) and a ticket's place from a location pin.
@@ -14,7 +14,7 @@ import storage.types
 
 
 revision = '0004_i13'
-down_revision = '0003'
+down_revision = "0004_i15"
 branch_labels = None
 depends_on = None
 
@@ -47,7 +47,6 @@ def upgrade() -> None:
     sa.Column('next_attempt_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('stored_at', storage.types.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['inbound_id'], ['inbound.id'], ),
     sa.ForeignKeyConstraint(['ticket_id'], ['ticket.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
