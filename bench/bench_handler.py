@@ -102,7 +102,12 @@ def main(args) -> None:
         classifier = load_classifier(config.nlp.rules, config.nlp.userdict)
         if args.no_classify:
             classifier = _Memo(classifier, {MENTIONS.sub("", m.text).strip() for m in warm + msgs})
-        services = Services(rules=config.ticket_rules(), classifier=classifier)
+        rules = config.ticket_rules()
+        if args.no_attachments:  # the attach rules off: what they cost text messages
+            import dataclasses
+
+            rules = dataclasses.replace(rules, attachments=False)
+        services = Services(rules=rules, classifier=classifier)
 
         def run(batch_msgs) -> None:
             for i in range(0, len(batch_msgs), args.batch):
@@ -144,6 +149,7 @@ if __name__ == "__main__":
     ap.add_argument("--seed", type=int, default=2)
     ap.add_argument("--dump", help="write every message's ticket and reply to this file (to diff two versions)")
     ap.add_argument("--no-classify", action="store_true")
+    ap.add_argument("--no-attachments", action="store_true", help="attach rules off ([attachments] enabled=false)")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--sort", default="tottime")
     ap.add_argument("--top", type=int, default=40)

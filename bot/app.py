@@ -17,6 +17,8 @@ from bot.channels.clean import clean_inbound
 from bot.channels.wecom_aibot import WecomAibotAdapter
 from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
+from bot.fetcher import MediaFetcher, make_blob_store
+from bot.files import files_view
 from bot.health import healthz, readiness_handler
 from bot.orgsync import sync_org
 from bot.outbox_worker import OutboxWorker, build_worker
@@ -24,6 +26,7 @@ from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
 from bot.proxy import real_ip_middleware
 from bot.ratelimit import RateLimiter
 from bot.scheduler import PushScheduler
+from bot.wecom_api import WecomClient
 from handlers.context import Services
 from handlers.errors import GridbotError
 from handlers.messages import Reply
@@ -40,6 +43,9 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 SCHEDULER = web.AppKey("scheduler", PushScheduler)
+WECOM = web.AppKey("wecom", WecomClient)  # one client, one token cache: sends and media downloads
+BLOBS = web.AppKey("blobs", object)  # storage.blobs.BlobStore
+FETCHER = web.AppKey("fetcher", MediaFetcher)
 LIMITER = web.AppKey("limiter", RateLimiter)
 
 
@@ -87,6 +93,8 @@ def _view(adapter: Adapter):
         if limited is not None:
             return adapter.respond(limited, state)
         reply = await request.app[PIPELINE].submit(msg)
+        if msg.attachments and (fetcher := request.app.get(FETCHER)) is not None:
+            fetcher.wake()  # the bytes are fetched after the answer, never before it
         return adapter.respond(reply, state)
 
     return post
@@ -103,6 +111,7 @@ def create_app(
     app = web.Application(client_max_size=config.server.max_body_bytes,
                           middlewares=[real_ip_middleware(config.server.trusted_proxies), errors_middleware])
     app[CONFIG] = config
+    app[BLOBS] = make_blob_store(config.attachments)
     app[LIMITER] = RateLimiter(config.limits.sender_per_minute, config.limits.chat_per_minute)
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -145,15 +154,19 @@ def create_app(
         await pipeline.stop()
 
     async def http_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with aiohttp.ClientSession() as session:  # outbound: WeCom API, bridge pushes
+        async with aiohttp.ClientSession() as session:  # outbound: WeCom API, bridge pushes, media
             app[HTTP] = session
+            w = config.wecom
+            app[WECOM] = WecomClient(session, api_base=w.api_base, corp_id=w.corp_id, secret=w.secret,
+                                     agent_id=w.agent_id, timeout=config.outbox.request_timeout_seconds)
             yield
 
     async def outbox_ctx(app: web.Application) -> AsyncIterator[None]:
         if not config.outbox.enabled:
             yield
             return
-        worker = build_worker(config, app[ENGINE], app[HTTP])  # rows are stamped with real time
+        worker = build_worker(config, app[ENGINE], app[HTTP], wecom=app[WECOM],
+                              blobs=app[BLOBS])  # rows are stamped with real time
         await worker.start()
         app[OUTBOX] = worker
         yield
@@ -172,11 +185,29 @@ def create_app(
         yield
         await scheduler.stop()
 
-    app.cleanup_ctx.extend([storage_ctx, pipeline_ctx, http_ctx, outbox_ctx, scheduler_ctx])
+    async def fetcher_ctx(app: web.Application) -> AsyncIterator[None]:
+        if not config.attachments.enabled:
+            yield
+            return
+        outbox = app.get(OUTBOX)
+        wecom = app[WECOM] if config.wecom.corp_id and config.wecom.secret else None
+        fetcher = MediaFetcher(app[ENGINE], app[BLOBS], app[HTTP], config.attachments, config.ticket_rules(),
+                               wecom=wecom, aibot_key=config.wecom.aibot.encoding_aes_key, clock=clock,
+                               on_enqueued=outbox.wake if outbox is not None else (lambda: None))
+        await fetcher.start()
+        app[FETCHER] = fetcher
+        yield
+        await fetcher.stop()
+
+    app.cleanup_ctx.extend([storage_ctx, pipeline_ctx, http_ctx, outbox_ctx, fetcher_ctx, scheduler_ctx])
     for adapter in build_adapters(config):
         app.router.add_post(adapter.path, _view(adapter))
         app.router.add_get(adapter.path, adapter.verify_url)
     app.router.add_get("/healthz", healthz)
+    if config.attachments.link_secret:
+        services = Services(rules=config.ticket_rules(), classifier=None, clock=clock)  # type: ignore[arg-type]
+        app.router.add_get("/files/{token}", files_view(lambda: app[ENGINE], lambda: app[BLOBS],
+                                                        config.attachments.link_secret, services))
     app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG))
     from bot.console import mount as mount_console  # the web console (bot/console), after the app's keys exist
 

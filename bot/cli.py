@@ -209,8 +209,10 @@ EVENT_NAMES = {
 
 def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
     from bot.cli_format import named, table
+    from bot.cli_media import attachment_dicts, print_attachments
     from handlers.privacy import mask
     from handlers.texts import CATEGORY_NAMES, LEVEL_NAMES, STATUS_NAMES, when
+    from storage.attachments import for_ticket
     from storage.models import Grid, Ticket
     from storage.org import describe
     from storage.tickets import events
@@ -224,6 +226,7 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
         names = _names(s)
         grid = s.get(Grid, t.grid_id)
         where = describe(s, grid) if grid else t.grid_id
+        atts = for_ticket(s, t.id)
     if args.json:
         d = _ticket_dict(t)
         d["events"] = [
@@ -231,6 +234,9 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
              "new_status": e.new_status, "text": e.text, "public": e.public}
             for e in evs
         ]
+        d["place"] = ({"label": t.place_label, "lat": t.latitude, "lng": t.longitude}
+                      if t.latitude is not None else None)
+        d["attachments"] = attachment_dicts(atts)
         print(json.dumps(d, ensure_ascii=False, indent=2))
         return 0
     show = (lambda x: x) if args.reveal else mask
@@ -251,6 +257,7 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
     print(table(["时间", "操作人", "事项", "状态", "说明"], rows))
     if not args.reveal:
         print("（电话、身份证号已打码；有权限的工作人员可加 --reveal 查看）")
+    print_attachments(t, atts)
     return 0
 
 
@@ -299,6 +306,11 @@ def build_parser() -> argparse.ArgumentParser:
     ts.add_argument("--json", action="store_true")
     ts.add_argument("--reveal", action="store_true", help="show phone and ID-card numbers in full")
     ts.set_defaults(func=cmd_tickets_show)
+    ta = t.add_parser("attachment", help="write one attachment of a ticket to a file")
+    ta.add_argument("number", type=lambda v: _positive(v.lstrip("#＃")))
+    ta.add_argument("k", type=int, help="its place in `tickets show N` (1, 2, ...)")
+    ta.add_argument("--out", required=True, help="the file to write ('-': standard output)")
+    ta.set_defaults(func=lambda a, c: importlib.import_module("bot.cli_media").cmd_tickets_attachment(a, c))
 
     for name in EXTENSION_MODULES:
         importlib.import_module(name).register(sub)
@@ -306,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_ops", "bot.cli_console", "bot.cli_nlp")
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_ops", "bot.cli_console", "bot.cli_nlp",
+                                       "bot.cli_media")
 
 
 def _default_config() -> Path:

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from handlers.settings import TicketRules
+from handlers.settings import LinkSettings, TicketRules
 from nlp import CATEGORIES
 
 Role = Literal["resident", "grid_worker", "mediator", "department", "secretary", "admin"]
@@ -325,6 +325,48 @@ class ConsoleConfig(_Section):
     map_url: str = "https://uri.amap.com/search?keyword={q}"  # a ticket's place on a map; {q}: the place
 
 
+class S3Config(_Section):
+    bucket: str = ""
+    endpoint_url: str | None = None  # MinIO, Ceph, COS/OSS in S3 mode; None: AWS
+    region: str | None = None
+    access_key_id: str | None = None  # None: boto3's usual sources (environment, ~/.aws, instance role)
+    secret_access_key: str | None = None
+    prefix: str = "gridbot/"
+
+
+class AttachmentsConfig(_Section):
+    """Photos, voice messages, files and location pins on tickets."""
+
+    enabled: bool = True  # off: non-text messages are stored and ignored, as before
+    store: Literal["local", "s3"] = "local"
+    dir: str = "attachments"  # the local store's directory (content-addressed by SHA-256)
+    s3: S3Config = S3Config()
+    attach_minutes: Annotated[float, Field(gt=0, le=1440)] = 10  # photo ↔ text of the same sender and chat
+    max_image_mb: Annotated[float, Field(gt=0, le=100)] = 10
+    max_voice_mb: Annotated[float, Field(gt=0, le=100)] = 2
+    max_video_mb: Annotated[float, Field(gt=0, le=500)] = 20
+    max_file_mb: Annotated[float, Field(gt=0, le=500)] = 20
+    keep_exif: bool = False  # true: images are kept as sent, GPS position included
+    retention_days: Annotated[float, Field(ge=0)] = 0  # attachments of tickets closed this long ago are purged; 0: keep
+    public_url: str | None = None  # how people reach this server, e.g. "https://gridbot.example.org"
+    link_secret: str = ""  # signs the file links; empty: no links are given
+    link_minutes: Annotated[float, Field(gt=0, le=10080)] = 60
+    fetch_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 30
+    fetch_attempts: Annotated[int, Field(ge=1, le=100)] = 5
+    poll_seconds: Annotated[float, Field(gt=0)] = 5.0
+
+    @model_validator(mode="after")
+    def _s3_bucket(self) -> AttachmentsConfig:
+        if self.store == "s3" and not self.s3.bucket:
+            raise ValueError("store = \"s3\" needs [attachments.s3] bucket")
+        return self
+
+    def max_bytes(self) -> dict[str, int]:
+        mb = 1024 * 1024
+        return {"image": int(self.max_image_mb * mb), "voice": int(self.max_voice_mb * mb),
+                "video": int(self.max_video_mb * mb), "file": int(self.max_file_mb * mb)}
+
+
 class Config(_Section):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -338,6 +380,7 @@ class Config(_Section):
     digest: DigestConfig = DigestConfig()
     reminders: RemindersConfig = RemindersConfig()
     events: list[EventConfig] = []
+    attachments: AttachmentsConfig = AttachmentsConfig()
     limits: LimitsConfig = LimitsConfig()
     retention: RetentionConfig = RetentionConfig()
     console: ConsoleConfig = ConsoleConfig()
@@ -354,6 +397,11 @@ class Config(_Section):
             outbound=self.outbound_kinds(),
             bridge_members=tuple(sorted(self.bridge.members.items())),
             bridge_chats=frozenset(self.bridge.chat_ids),
+            attach_window=timedelta(minutes=self.attachments.attach_minutes),
+            attachments=self.attachments.enabled,
+            max_bytes=self.attachments.max_bytes(),
+            link=LinkSettings(self.attachments.public_url, self.attachments.link_secret,
+                              timedelta(minutes=self.attachments.link_minutes)),
         )
 
     def outbound_kinds(self) -> frozenset[str]:

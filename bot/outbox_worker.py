@@ -170,7 +170,8 @@ class OutboxWorker:
 
 
 def build_worker(config, engine: Engine, http, *, clock: Callable[[], datetime] = utcnow,
-                 monotonic: Callable[[], float] | None = None, name: str = "outbox") -> OutboxWorker:
+                 monotonic: Callable[[], float] | None = None, name: str = "outbox", wecom=None,
+                 blobs=None) -> OutboxWorker:
     """The worker with its WeCom client and senders, as the app and the CLI make it."""
     import time
 
@@ -179,9 +180,10 @@ def build_worker(config, engine: Engine, http, *, clock: Callable[[], datetime] 
 
     mono = monotonic or time.monotonic
     o, w = config.outbox, config.wecom
-    wecom = WecomClient(http, api_base=w.api_base, corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id,
-                        timeout=o.request_timeout_seconds, monotonic=mono)
+    if wecom is None:  # the app passes the one client its media fetcher shares (one token cache)
+        wecom = WecomClient(http, api_base=w.api_base, corp_id=w.corp_id, secret=w.secret, agent_id=w.agent_id,
+                            timeout=o.request_timeout_seconds, monotonic=mono)
     senders = Senders(wecom, http, limiter=RobotLimiter(o.robot_per_minute, mono),
                       bridge_url=config.bridge.outbound_url, bridge_secret=config.bridge.secret,
-                      timeout=o.request_timeout_seconds)
+                      timeout=o.request_timeout_seconds, blobs=blobs)
     return OutboxWorker(engine, senders, o, clock=clock, name=name)

@@ -1,12 +1,14 @@
 """From an outbox row to the one call that delivers it: app user, app group chat, group robot or bridge.
 
 A row's ``body`` is the message content as the platform takes it (``{"content": ...}`` for text and
-markdown, optionally ``"mentioned_list"``; ``{"base64", "md5"}`` for an image). Each target kind renders it
+markdown, optionally ``"mentioned_list"``; ``{"base64", "md5"}`` for an image, or ``{"blob": sha256,
+"content_type", "name"}`` for an attachment read from the blob store when it is sent). Each target kind renders it
 for its API. Errors are the client's two kinds: ``Retryable`` and ``Permanent``.
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import time
@@ -17,6 +19,7 @@ import aiohttp
 
 from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.wecom_api import Image, Permanent, Retryable, WecomClient
+from storage.blobs import BlobNotFound, BlobStore
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -64,8 +67,10 @@ def _text_of(body: dict) -> str:
 
 class Senders:
     def __init__(self, wecom: WecomClient, http: aiohttp.ClientSession, *, limiter: RobotLimiter,
-                 bridge_url: str | None = None, bridge_secret: str = "", timeout: float = 10.0) -> None:
+                 bridge_url: str | None = None, bridge_secret: str = "", timeout: float = 10.0,
+                 blobs: BlobStore | None = None) -> None:
         self.wecom = wecom
+        self.blobs = blobs
         self._http = http
         self.limiter = limiter
         self._bridge_url = bridge_url
@@ -88,9 +93,25 @@ class Senders:
         msgtype, content = await self._app_content(row)
         await self.wecom.send_appchat(row.target, msgtype, content)
 
+    async def _image(self, row: Outbox) -> tuple[bytes, str]:
+        """An image row's bytes and content type: inline base64, or a blob read now."""
+        if "blob" in row.body:
+            if self.blobs is None:
+                raise Permanent("image from the blob store, but no blob store here")
+            import asyncio
+
+            try:
+                data = await asyncio.to_thread(self.blobs.get, str(row.body["blob"]))
+            except BlobNotFound:
+                raise Permanent("the attachment's file is gone (purged?)") from None
+            return data, str(row.body.get("content_type") or "image/jpeg")
+        return Image(row.body["base64"], row.body["md5"]).data(), "image/png"
+
     async def _app_content(self, row: Outbox) -> tuple[str, dict]:
         if row.msgtype == "image":  # the app API takes a media_id: upload first (valid three days)
-            media_id = await self.wecom.upload_media(Image(row.body["base64"], row.body["md5"]).data())
+            data, ctype = await self._image(row)
+            ext = ctype.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+            media_id = await self.wecom.upload_media(data, filename=f"image.{ext}", content_type=ctype)
             return "image", {"media_id": media_id}
         return row.msgtype, {"content": _text_of(row.body)}
 
@@ -99,7 +120,11 @@ class Senders:
         if wait > 0:
             raise RateLimited(wait)
         if row.msgtype == "image":
-            content = {"base64": row.body["base64"], "md5": row.body["md5"]}
+            if "blob" in row.body:
+                img = Image.of((await self._image(row))[0])
+                content = {"base64": img.base64, "md5": img.md5}
+            else:
+                content = {"base64": row.body["base64"], "md5": row.body["md5"]}
         else:
             content = {"content": _text_of(row.body)}
             if row.msgtype == "text" and row.body.get("mentioned_list"):
@@ -114,11 +139,14 @@ class Senders:
     async def _to_bridge(self, row: Outbox) -> None:
         if not self._bridge_url:
             raise Permanent("bridge push impossible: [bridge] outbound_url is not configured")
-        if row.msgtype == "image":
-            raise Permanent("bridge push takes text only")
-        payload = json.dumps({"chat_id": row.target, "text": _text_of(row.body),
-                              "mentioned": list(row.body.get("mentioned_list") or [])},
-                             ensure_ascii=False).encode()
+        out = {"chat_id": row.target, "text": _text_of(row.body),
+               "mentioned": list(row.body.get("mentioned_list") or [])}
+        if row.msgtype == "image":  # the bridge takes files as "attachments", like its inbound messages
+            data, ctype = await self._image(row)
+            out["attachments"] = [{"type": "image", "name": str(row.body.get("name") or "") or None,
+                                   "content_type": ctype, "size": len(data),
+                                   "data": base64.b64encode(data).decode("ascii")}]
+        payload = json.dumps(out, ensure_ascii=False).encode()
         stamp = str(int(time.time()))
         headers = {SIGNATURE_HEADER: sign(self._bridge_secret, payload, stamp), TIMESTAMP_HEADER: stamp,
                    "Content-Type": "application/json"}

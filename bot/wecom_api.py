@@ -65,6 +65,35 @@ class Image:
         return base64.b64decode(self.base64)
 
 
+class TooLarge(Permanent):
+    """A download passed its size limit: stopped before the end."""
+
+
+async def read_limited(resp: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The body, or ``TooLarge`` as soon as it passes ``max_bytes`` (a declared length is checked first)."""
+    if resp.content_length is not None and resp.content_length > max_bytes:
+        raise TooLarge(f"{resp.content_length} bytes over {max_bytes}")
+    chunks, total = [], 0
+    async for chunk in resp.content.iter_chunked(64 * 1024):
+        total += len(chunk)
+        if total > max_bytes:
+            raise TooLarge(f"over {max_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _filename(disposition: str) -> str | None:
+    """The file name of ``Content-Disposition: attachment; filename="a.jpg"``."""
+    from email.message import Message
+
+    if not disposition:
+        return None
+    m = Message()
+    m["Content-Disposition"] = disposition
+    name = m.get_filename()
+    return name[:200] if name else None
+
+
 def classify(errcode: int, errmsg: str, where: str) -> WecomError:
     reason = f"{where}: errcode {errcode} {errmsg}".strip()
     if errcode in RETRYABLE_ERRORS:
@@ -167,15 +196,48 @@ class WecomClient:
         payload = {"chatid": chatid, "msgtype": msgtype, msgtype: content, "safe": 0}
         return await self._call("/cgi-bin/appchat/send", payload, where="appchat/send")
 
-    async def upload_media(self, data: bytes, *, kind: str = "image", filename: str = "chart.png") -> str:
+    async def upload_media(self, data: bytes, *, kind: str = "image", filename: str = "chart.png",
+                           content_type: str = "image/png") -> str:
         def form() -> aiohttp.FormData:
             f = aiohttp.FormData()
-            f.add_field("media", data, filename=filename, content_type="image/png")
+            f.add_field("media", data, filename=filename, content_type=content_type)
             return f
 
         body = await self._call("/cgi-bin/media/upload", where="media/upload", data_factory=form,
                                 params={"type": kind})
         return str(body["media_id"])
+
+    async def get_media(self, media_id: str, *, max_bytes: int) -> tuple[bytes, str | None]:
+        """``media/get``: a temporary media file (valid three days) by its id, with the name WeCom gives it.
+
+        Answers in bytes; an error is JSON with errcode (40007 invalid media id: ``Permanent``). A body past
+        ``max_bytes`` is not read to the end: ``Permanent`` with errcode None and reason "too large"."""
+        token = await self.access_token()
+        for attempt in (1, 2):
+            try:
+                async with self._http.get(self._base + "/cgi-bin/media/get", timeout=self._timeout,
+                                          params={"access_token": token, "media_id": media_id}) as resp:
+                    if resp.status >= 500 or resp.status == 429:
+                        raise Retryable(f"media/get: HTTP {resp.status}")
+                    if resp.status >= 400:
+                        raise Permanent(f"media/get: HTTP {resp.status}")
+                    ctype = resp.headers.get("Content-Type", "")
+                    if ctype.startswith(("application/json", "text/plain")):
+                        try:
+                            body = await resp.json(content_type=None)
+                        except ValueError:
+                            raise Retryable("media/get: answer is not JSON") from None
+                        code = body.get("errcode", 0) if isinstance(body, dict) else -1
+                        if code in TOKEN_ERRORS and attempt == 1:
+                            token = await self.access_token(stale=token)
+                            continue
+                        raise classify(code, str(body.get("errmsg", "")) if isinstance(body, dict) else "",
+                                       "media/get")
+                    data = await read_limited(resp, max_bytes)
+                    return data, _filename(resp.headers.get("Content-Disposition", ""))
+            except (TimeoutError, aiohttp.ClientError) as e:
+                raise Retryable(f"media/get: {type(e).__name__} {e}".strip()) from None
+        raise Retryable("media/get: token rejected twice")  # pragma: no cover
 
     # --- group robots -------------------------------------------------------------------------------------------
 

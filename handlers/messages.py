@@ -10,6 +10,38 @@ from datetime import datetime
 MENTIONS = re.compile(r"^\s*(?:@[^\s\u2005@]+[\s\u2005]*)+")
 
 
+ATTACHMENT_KINDS = ("image", "voice", "video", "file", "link")
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file a message carries, as the platform names it; the bytes are fetched after the message is stored.
+
+    ``source`` says how to get them: "wecom_media" (``ref`` is a media id for the media API), "url" (``ref``
+    is an http(s) URL), "aibot_url" (``ref`` is a URL of a file encrypted with the AI bot's key; ``aes_key``
+    a per-message key when the platform gives one), "inline" (``data`` holds the bytes, e.g. bridge base64),
+    "none" (a link: nothing to download, ``ref`` is the URL).
+    """
+
+    kind: str  # image | voice | video | file | link
+    source: str  # wecom_media | url | aibot_url | inline | none
+    ref: str = ""
+    name: str | None = None
+    size: int | None = None  # as declared by the sender, if at all
+    data: bytes | None = None
+    aes_key: str | None = None
+    format: str | None = None  # e.g. the app's voice Format "amr"
+
+
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """A location pin: coordinates as the platform gives them (WeCom: GCJ-02) and its label."""
+
+    lat: float
+    lng: float
+    label: str = ""
+
+
 @dataclass(frozen=True, slots=True)
 class InboundMessage:
     channel: str  # "wecom_app" | "wecom_aibot" | "bridge"
@@ -19,6 +51,12 @@ class InboundMessage:
     sent_at: datetime  # aware
     chat_id: str | None = None  # None for a 1:1 conversation with the app
     sender_name: str | None = None
+    attachments: tuple[Attachment, ...] = ()
+    location: Pin | None = None
+
+    @property
+    def has_evidence(self) -> bool:
+        return bool(self.attachments) or self.location is not None
 
     @property
     def key(self) -> tuple[str, str]:

@@ -8,13 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 import handlers.amend  # noqa: F401  (registers 撤回 / 补充 for reporters, 改位置 for staff)
-import handlers.announce  # noqa: F401
+import handlers.announce  # noqa: F401  (registers 群发通知: announcements by secretaries and admins)
 import handlers.backlog  # noqa: F401  (registers 补录: tickets from messages sent before the chat was bound)
-import handlers.identity  # noqa: F401  (registers 绑定: a member links their bridge account)  (registers 群发通知: announcements by secretaries and admins)
+import handlers.evidence  # noqa: F401  (registers 附件: a ticket's photos and files)
+import handlers.identity  # noqa: F401  (registers 绑定: a member links their bridge account)
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
-from handlers import clarify, identity, notify, privacy, texts
+from handlers import clarify, evidence, identity, notify, privacy, texts
 from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
@@ -56,19 +57,25 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
     intake = Intake(session, services, now)
     results: list[Reply | Request] = []
     rows: list[int | None] = []
+    contexts: list[Context | None] = []
     for msg, (member, grid) in zip(msgs, places, strict=True):
         row_id = ids.get(msg.key)
         rows.append(row_id)
         if row_id is None:
             log.debug("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
             results.append(Reply(*inbound.stored_reply(session, msg.channel, msg.msg_id)))
+            contexts.append(None)
             continue
         ctx = Context(session=session, services=services, msg=msg, inbound_id=row_id, member=member, grid=grid,
                       now=now, intake=intake)
+        contexts.append(ctx)
         results.append(_run(ctx))
     intake.flush()
 
     replies = [r.reply if isinstance(r, Request) else r for r in results]
+    if services.rules.attachments:
+        replies = [_evidence(ctx, reply) if ctx is not None else reply
+                   for ctx, reply in zip(contexts, replies, strict=True)]
     if log.isEnabledFor(logging.INFO):
         refused = session.info.pop("refused", {})
         for msg, row_id, reply in zip(msgs, rows, replies, strict=True):
@@ -96,6 +103,21 @@ def _log_outcome(msg: InboundMessage, row_id: int | None, reply: Reply, refused:
              msg.sender_id, msg.chat_id or "-", outcome, reply.ticket or "-", f" reason={refused}" if refused else "")
 
 
+def _evidence(ctx: Context, reply: Reply) -> Reply:
+    """Photos, pins and files attach to a ticket; a text picks up what its sender sent just before."""
+    if not ctx.msg.has_evidence and (reply.ticket is None or not evidence.has_waiting(ctx)):
+        return reply  # the common case: one cached look-up per batch, no savepoint
+    try:
+        with ctx.session.begin_nested():
+            if ctx.msg.has_evidence:
+                return evidence.settle(ctx, reply)
+            if reply.ticket is not None:
+                return evidence.claim_waiting(ctx, reply)
+    except Exception:
+        log.exception("evidence.failed channel=%s msg_id=%s", ctx.msg.channel, ctx.msg.msg_id)
+    return reply
+
+
 def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, org.Grid | None]:
     """Who is speaking and which grid the message belongs to: the chat's grid, or a 1:1 sender's own."""
     member = org.member(session, msg.sender_id)
@@ -108,6 +130,8 @@ def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, or
 def _run(ctx: Context) -> Reply | Request:
     """A reply now, or a request whose reply the batch's intake writes."""
     msg = ctx.msg
+    if msg.has_evidence and not ctx.text:
+        return Reply.silent()  # a photo or pin alone: handlers.evidence decides once the batch is written
     try:
         inv = REGISTRY.parse(msg.text)
         c = None

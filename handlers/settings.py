@@ -10,6 +10,19 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
+class LinkSettings:
+    """Signed, expiring file links: where this server is reached and the key that signs them."""
+
+    public_url: str | None = None
+    secret: str = ""
+    ttl: timedelta = timedelta(minutes=60)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.public_url and self.secret)
+
+
+@dataclass(frozen=True, slots=True)
 class TicketRules:
     deadlines: dict[str, timedelta] = field(default_factory=dict)
     default_deadline: timedelta = timedelta(hours=72)
@@ -21,6 +34,11 @@ class TicketRules:
     outbound: frozenset[str] = frozenset({"user", "appchat", "robot", "bridge"})
     bridge_members: tuple[tuple[str, str], ...] = ()  # bridge sender id → member userid, from [bridge] members
     bridge_chats: frozenset[str] = frozenset()  # [bridge] chat_ids: a grid's chats reached through the bridge
+    attach_window: timedelta = timedelta(minutes=10)  # a photo and the text it belongs to
+    attachments: bool = True
+    max_bytes: dict[str, int] = field(default_factory=lambda: {
+        "image": 10 << 20, "voice": 2 << 20, "video": 20 << 20, "file": 20 << 20})
+    link: LinkSettings = LinkSettings()
 
     def deadline(self, category: str, urgent: bool) -> timedelta:
         if urgent:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, utcnow
@@ -129,6 +129,9 @@ class Ticket(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     resolved_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     closed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    place_label: str | None = Field(default=None, max_length=200)  # from a location pin
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
 
 
 class TicketEvent(SQLModel, table=True):
@@ -197,6 +200,49 @@ class Notice(SQLModel, table=True):
     chat_id: str = Field(default="", max_length=200)
     sender_id: str = Field(default="", max_length=100)
     at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class Attachment(SQLModel, table=True):
+    """A photo, voice message, video, file, link or location pin a message carried.
+
+    Rows are written with the message (status ``pending``); the bytes are fetched in the background and put in
+    the blob store under their SHA-256 (``stored``), or refused with the reason (``refused``; ``failed`` when
+    the platform never gave them). ``ticket_id`` is None while a photo waits for its text. ``role`` is
+    ``evidence`` (a resident's) or ``result`` (a worker's photo of the 办结).
+    """
+
+    __table_args__ = (
+        Index("ix_attachment_ticket", "ticket_id", "id"),
+        Index("ix_attachment_pending", "status", "next_attempt_at"),
+        Index("ix_attachment_waiting", "sender_id", "created_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    inbound_id: int = Field(index=True)  # the message it came with (no foreign key: raw messages are purged
+    #                                      by [retention] inbound_days, the evidence stays with its ticket)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id")
+    role: str = Field(default="evidence", max_length=20)  # evidence | result
+    channel: str = Field(max_length=20)
+    chat_id: str | None = Field(default=None, max_length=200)
+    sender_id: str = Field(max_length=100)
+    kind: str = Field(max_length=20)  # image | voice | video | file | link | location
+    source: str = Field(max_length=20)  # wecom_media | url | aibot_url | inline | none
+    ref: str = Field(default="", sa_column=Column(Text, nullable=False))  # media id or URL
+    aes_key: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, max_length=200)
+    declared_size: int | None = Field(default=None)
+    inline: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))  # until stored
+    latitude: float | None = Field(default=None)
+    longitude: float | None = Field(default=None)
+    label: str | None = Field(default=None, max_length=200)
+    status: str = Field(default="pending", max_length=20)  # pending | stored | refused | failed | purged
+    sha256: str | None = Field(default=None, max_length=64, index=True)
+    content_type: str | None = Field(default=None, max_length=100)
+    size: int | None = Field(default=None)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    stored_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 # --- pushes ---------------------------------------------------------------------------------------------------

@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, select, update
 from sqlmodel import Session, col
 
-from storage.models import Clarification, Inbound, Ticket, TicketEvent, TicketFollower
+from storage.models import Attachment, Clarification, Inbound, Ticket, TicketEvent, TicketFollower
 
 ANON = "anonymised"
 CHUNK = 2000
@@ -80,6 +80,8 @@ def _anonymise(s: Session, t: Ticket) -> None:
         if e.actor in residents:
             e.actor = ANON
     s.execute(delete(TicketFollower).where(TicketFollower.ticket_id == t.id))
+    s.execute(update(Attachment).where(Attachment.ticket_id == t.id, col(Attachment.sender_id).in_(residents))
+              .values(sender_id=ANON, chat_id=None, name=None).execution_options(synchronize_session=False))
     s.flush()
     for i, f in enumerate(followers):  # the count of followers stays, who they were does not
         s.add(TicketFollower(ticket_id=t.id, userid=f"{ANON}-{i + 1}", channel=f.channel, chat_id=None, at=f.at))

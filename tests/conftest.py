@@ -131,10 +131,12 @@ def example_config(**overrides) -> Config:
 
 
 @pytest.fixture
-def config(db_url) -> Config:
+def config(db_url, tmp_path) -> Config:
     """The example config on the test database, without the background sender and scheduler (tests of what
-    handlers decide read the outbox rows; tests/push runs the sender against a fake WeCom API)."""
-    return example_config(storage={"url": db_url}, outbox={"enabled": False}, scheduler={"enabled": False})
+    handlers decide read the outbox rows; tests/push runs the sender against a fake WeCom API); attachments
+    go to the test's own directory."""
+    return example_config(storage={"url": db_url}, outbox={"enabled": False}, scheduler={"enabled": False},
+                          attachments={"dir": str(tmp_path / "blobs")})
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
 """A fake WeCom server API on loopback that answers like the real one (errcode/errmsg JSON, HTTP 200).
 
 Endpoints: ``/cgi-bin/gettoken``, ``/cgi-bin/message/send``, ``/cgi-bin/appchat/send``,
-``/cgi-bin/media/upload``, ``/cgi-bin/webhook/send?key=``, and a bridge receiver ``/bridge/out``.
+``/cgi-bin/media/upload``, ``/cgi-bin/media/get`` (serves what ``add_media`` put there, as bytes with
+Content-Type and Content-Disposition; 40007 for an unknown id), ``/cgi-bin/webhook/send?key=``, a bridge
+receiver ``/bridge/out``, and ``/cdn/{name}`` serving files ``serve_file`` put there (a bridge's URL, the AI
+bot's encrypted image URL). ``hold_media()`` makes downloads wait until ``release_media()``.
 
 Switches a test flips: ``expire_token()`` (the next call with the current token gets 42001),
 ``rate_limit(n)`` (the next n sends get 45009), ``busy(n)`` (-1 system busy), ``http_errors(n)`` (HTTP 503),
@@ -60,6 +63,11 @@ class FakeWecom:
         self._http_errors = 0
         self._fail_after: tuple[int, str] | None = None
         self._robot_windows: dict[str, deque[float]] = defaultdict(deque)
+        self.media: dict[str, tuple[bytes, str, str]] = {}  # media id → (bytes, content type, file name)
+        self.files: dict[str, tuple[bytes, str]] = {}  # /cdn/{name} → (bytes, content type)
+        self.uploads: list[bytes] = []
+        self._media_gate = asyncio.Event()
+        self._media_gate.set()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -99,6 +107,19 @@ class FakeWecom:
             self._site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
             await self._site.start()
 
+    def add_media(self, media_id: str, data: bytes, content_type: str, filename: str) -> None:
+        self.media[media_id] = (data, content_type, filename)
+
+    def serve_file(self, name: str, data: bytes, content_type: str = "application/octet-stream") -> str:
+        self.files[name] = (data, content_type)
+        return f"{self.base}/cdn/{name}"
+
+    def hold_media(self) -> None:
+        self._media_gate.clear()
+
+    def release_media(self) -> None:
+        self._media_gate.set()
+
     # --- lifetime -------------------------------------------------------------------------------------------
 
     @property
@@ -111,6 +132,8 @@ class FakeWecom:
         app.router.add_post("/cgi-bin/message/send", self._message_send)
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
+        app.router.add_get("/cgi-bin/media/get", self._media_get)
+        app.router.add_get("/cdn/{name}", self._cdn)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
         app.router.add_post("/bridge/out", self._bridge_out)
         self._runner = web.AppRunner(app)
@@ -240,9 +263,35 @@ class FakeWecom:
         if part is None or part.name != "media":
             return _err(41005, "media data missing")
         data = await part.read()
+        self.uploads.append(bytes(data))
         media_id = "media-" + hashlib.md5(data).hexdigest()[:12]  # noqa: S324
         return web.json_response({"errcode": 0, "errmsg": "ok", "type": "image", "media_id": media_id,
                                   "created_at": str(int(time.time()))})
+
+    async def _media_get(self, request: web.Request) -> web.Response:
+        """Like the real one: the file as bytes, or errcode JSON (as text/plain, as WeCom sends errors here)."""
+        self.calls.append("media/get")
+        if (p := self._token_problem(request)) is not None:
+            return p
+        media_id = request.query.get("media_id", "")
+        if media_id not in self.media:
+            return web.Response(text='{"errcode":40007,"errmsg":"invalid media_id, hint: [fake40007]"}',
+                                content_type="text/plain")
+        await self._media_gate.wait()
+        data, ctype, name = self.media[media_id]
+        return web.Response(body=data, content_type=ctype,
+                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+    async def _cdn(self, request: web.Request) -> web.Response:
+        self.calls.append("cdn")
+        if self._http_errors > 0:
+            self._http_errors -= 1
+            return web.Response(status=503, text="Service Unavailable")
+        found = self.files.get(request.match_info["name"])
+        if found is None:
+            return web.Response(status=404)
+        await self._media_gate.wait()
+        return web.Response(body=found[0], content_type=found[1])
 
     async def _webhook_send(self, request: web.Request) -> web.Response:
         self.calls.append("webhook/send")
@@ -289,6 +338,9 @@ class FakeWecom:
         if self.bridge_reply is not None:
             return web.Response(status=self.bridge_reply[0], body=self.bridge_reply[1],
                                 content_type="application/json")
-        await self._record(Delivered("bridge", body["chat_id"], "text",
-                                     {"content": body["text"], "mentioned_list": body.get("mentioned", [])}))
+        content = {"content": body["text"], "mentioned_list": body.get("mentioned", [])}
+        if body.get("attachments"):
+            content["attachments"] = body["attachments"]
+        await self._record(Delivered("bridge", body["chat_id"], "image" if body.get("attachments") else "text",
+                                     content))
         return web.json_response({"ok": True})

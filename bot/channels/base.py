@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
-from handlers.messages import InboundMessage, Reply
+from handlers.messages import Attachment, InboundMessage, Pin, Reply
+
+
+@dataclass(frozen=True, slots=True)
+class Content:
+    """What one platform message type carries, in the shape of ``InboundMessage`` (each adapter keeps a
+    registry from its message types to readers returning this)."""
+
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    location: Pin | None = None
 
 
 class Adapter(ABC):

@@ -8,26 +8,33 @@ Request: ``{"msg_id", "chat_id", "sender_id", "sender_name", "text", "sent_at"}`
 The bridge has its own id space: its ``sender_id`` becomes ``bridge:<sender_id>``, a person of its own,
 never a member of the organisation unless mapped (``[bridge] members``) or linked with 「绑定」 by that member
 (``handlers.identity``).
+
+It may carry ``"attachments": [{"type": "image"|"voice"|"video"|"file", "url": "http(s)://…", "name", "size"}]``
+(the bot fetches the URL after the message is stored) or ``"data": "<base64>"`` instead of ``url`` for small
+files, and ``"location": {"lat", "lng", "label"}``; ``text`` may then be empty.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
+import math
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aiohttp import web
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.channels import jsonguard
 from bot.channels.base import Adapter
 from bot.channels.clean import clean_text
 from handlers.errors import BadPayload, BadSignature
-from handlers.messages import InboundMessage, Reply
+from handlers.messages import Attachment, InboundMessage, Pin, Reply
 
 SIGNATURE_HEADER = "X-Gridbot-Signature"
 TIMESTAMP_HEADER = "X-Gridbot-Timestamp"
@@ -39,14 +46,62 @@ def sign(secret: str, body: bytes, timestamp: str | int) -> str:
     return "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
+MAX_ATTACHMENTS = 9  # a WeChat message carries at most nine photos
+
+
+class BridgeAttachment(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    type: Literal["image", "voice", "video", "file"]
+    url: Annotated[str | None, Field(max_length=4000, pattern=r"^https?://")] = None
+    data: str | None = None  # base64
+    name: Annotated[str | None, Field(max_length=200)] = None
+    size: Annotated[int | None, Field(ge=0)] = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> BridgeAttachment:
+        if (self.url is None) == (self.data is None):
+            raise ValueError("give either url or data")
+        return self
+
+    def decoded(self) -> bytes | None:
+        if self.data is None:
+            return None
+        try:
+            return base64.b64decode(self.data, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadPayload("bridge body invalid: attachments.data is not base64") from None
+
+
+class BridgeLocation(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    lat: Annotated[float, Field(ge=-90, le=90)]
+    lng: Annotated[float, Field(ge=-180, le=180)]
+    label: Annotated[str, Field(max_length=200)] = ""
+
+    @field_validator("lat", "lng")
+    @classmethod
+    def _finite(cls, v: float) -> float:
+        if not math.isfinite(v):
+            raise ValueError("not a finite number")
+        return v
+
+
 class BridgeMessage(BaseModel):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
     msg_id: Annotated[str, Field(min_length=1, max_length=128)]
     chat_id: Annotated[str | None, Field(max_length=200)] = None
     sender_id: Annotated[str, Field(min_length=1, max_length=100)]
     sender_name: Annotated[str | None, Field(max_length=100)] = None
-    text: Annotated[str, Field(max_length=4000)]
+    text: Annotated[str, Field(max_length=4000)] = ""
     sent_at: datetime | None = None
+    attachments: Annotated[list[BridgeAttachment], Field(max_length=MAX_ATTACHMENTS)] = []
+    location: BridgeLocation | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> BridgeMessage:
+        if not self.text and not self.attachments and self.location is None and "text" not in self.model_fields_set:
+            raise ValueError("text missing")
+        return self
 
     @field_validator("msg_id", "sender_id", "chat_id", mode="before")
     @classmethod
@@ -100,10 +155,15 @@ class BridgeAdapter(Adapter):
         # (an id with control characters is refused as bad payload by the edge's one rule, bot/channels/clean.py)
         if m.chat_id and m.chat_id not in self._chats and clean_text(m.chat_id) == m.chat_id:
             raise BadSignature(f"bridge chat {m.chat_id!r} not in [bridge] chat_ids")
+        attachments = tuple(
+            Attachment(kind=a.type, source="url" if a.url else "inline", ref=a.url or "", name=a.name,
+                       size=a.size, data=a.decoded())
+            for a in m.attachments)
+        location = Pin(m.location.lat, m.location.lng, m.location.label) if m.location else None
         msg = InboundMessage(
             channel=self.name, msg_id=m.msg_id, sender_id=ID_PREFIX + m.sender_id, text=m.text,
             sent_at=(m.sent_at or datetime.now(UTC)).astimezone(UTC), chat_id=m.chat_id or None,
-            sender_name=m.sender_name,
+            sender_name=m.sender_name, attachments=attachments, location=location,
         )
         return msg, None
 

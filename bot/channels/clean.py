@@ -34,4 +34,16 @@ def clean_inbound(msg: InboundMessage) -> InboundMessage:
         if f.name in ID_FIELDS:
             raise BadPayload(f"{msg.channel}: {f.name} contains control characters")
         changes[f.name] = clean_text(value)
+    if msg.attachments:  # file names, URLs, media ids: text a platform or a person chose
+        cleaned = tuple(_clean_fields(a) for a in msg.attachments)
+        if cleaned != msg.attachments:
+            changes["attachments"] = cleaned
+    if msg.location is not None and _UNSTORABLE.search(msg.location.label):
+        changes["location"] = dataclasses.replace(msg.location, label=clean_text(msg.location.label))
     return dataclasses.replace(msg, **changes) if changes else msg
+
+
+def _clean_fields(obj):
+    changes = {f.name: clean_text(v) for f in dataclasses.fields(obj)
+               if isinstance(v := getattr(obj, f.name), str) and _UNSTORABLE.search(v)}
+    return dataclasses.replace(obj, **changes) if changes else obj

@@ -7,7 +7,11 @@ Format from the official pages (developer.work.weixin.qq.com): 回调和回复�
 * Callback: POST ``{"encrypt": "..."}`` with msg_signature, timestamp, nonce in the query. The decrypted
   plaintext is JSON: ``msgid``, ``aibotid``, ``chatid`` (group only), ``chattype`` ("single" | "group"),
   ``from.userid``, ``response_url``, ``msgtype`` ("text" → ``text.content``, which starts with "@机器人名"
-  in a group; "mixed" → ``mixed.msg_item[]``; "image", "voice", "file", "stream" refresh, "event", ...).
+  in a group; "mixed" → ``mixed.msg_item[]`` of text and image items; "image" → ``image.url``; "voice" →
+  ``voice.content``, the platform's transcription; "file" → ``file.url``; "stream" refresh, "event", ...).
+* Images and files at ``url`` are encrypted: AES-256-CBC with the bot's EncodingAESKey (IV its first 16
+  bytes, PKCS#7 padding to 32 bytes), as the callback body; a per-message ``aeskey`` wins when present. The
+  edge downloads and decrypts them after the message is stored (bot/fetcher.py).
 * Passive reply to a user message: a finished stream message
   ``{"msgtype": "stream", "stream": {"id", "finish": true, "content"}}`` (a plain "text" reply is only
   accepted for the welcome event), encrypted into ``{"encrypt", "msgsignature", "timestamp", "nonce"}``
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,10 +31,11 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels import jsonguard
+from bot.channels.base import Content
 from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto
 from handlers.errors import BadPayload
-from handlers.messages import InboundMessage, Reply
+from handlers.messages import Attachment, InboundMessage, Reply
 
 log = logging.getLogger("gridbot.wecom_aibot")
 
@@ -58,23 +64,79 @@ def _str(obj: dict[str, Any], key: str, what: str, max_len: int, *, required: bo
     return value
 
 
-def _text_of(msg: dict[str, Any], msgtype: str) -> str | None:
-    """The text a person typed: ``text.content``, or the text items of a mixed message; None for others."""
-    if msgtype == "text":
-        text = msg.get("text")
-        if not isinstance(text, dict) or not isinstance(text.get("content"), str):
-            raise BadPayload("text message: text.content missing")
-        return text["content"]
-    if msgtype == "mixed":
-        mixed = msg.get("mixed")
-        items = mixed.get("msg_item") if isinstance(mixed, dict) else None
-        if not isinstance(items, list):
-            raise BadPayload("mixed message: mixed.msg_item missing")
-        parts = [i["text"]["content"] for i in items
-                 if isinstance(i, dict) and i.get("msgtype") == "text" and isinstance(i.get("text"), dict)
-                 and isinstance(i["text"].get("content"), str)]
-        return "\n".join(parts) if parts else None
-    return None
+Reader = Callable[[dict[str, Any]], Content]
+CONTENT: dict[str, Reader] = {}  # msgtype → reader of its fields
+
+
+def content_type(*msgtypes: str) -> Callable[[Reader], Reader]:
+    def register(reader: Reader) -> Reader:
+        for t in msgtypes:
+            CONTENT[t] = reader
+        return reader
+
+    return register
+
+
+def _part(msg: dict[str, Any], key: str) -> dict[str, Any]:
+    part = msg.get(key)
+    if not isinstance(part, dict):
+        raise BadPayload(f"{key} message: {key} missing")
+    return part
+
+
+def _encrypted(kind: str, part: dict[str, Any]) -> Attachment:
+    url = part.get("url")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 4000:
+        raise BadPayload(f"{kind} message: {kind}.url missing or not an http(s) URL")
+    key = part.get("aeskey")
+    name = part.get("filename") or part.get("name")
+    return Attachment(kind=kind, source="aibot_url", ref=url, aes_key=key if isinstance(key, str) and key else None,
+                      name=name if isinstance(name, str) else None)
+
+
+@content_type("text")
+def _text(msg: dict[str, Any]) -> Content:
+    text = msg.get("text")
+    if not isinstance(text, dict) or not isinstance(text.get("content"), str):
+        raise BadPayload("text message: text.content missing")
+    return Content(text=text["content"])
+
+
+@content_type("image")
+def _image(msg: dict[str, Any]) -> Content:
+    return Content(attachments=(_encrypted("image", _part(msg, "image")),))
+
+
+@content_type("file")
+def _file(msg: dict[str, Any]) -> Content:
+    return Content(attachments=(_encrypted("file", _part(msg, "file")),))
+
+
+@content_type("voice")
+def _voice(msg: dict[str, Any]) -> Content:
+    content = _part(msg, "voice").get("content")
+    if not isinstance(content, str):
+        raise BadPayload("voice message: voice.content missing")
+    return Content(text=content)  # the platform sends the transcription, not the recording
+
+
+@content_type("mixed")
+def _mixed(msg: dict[str, Any]) -> Content:
+    mixed = msg.get("mixed")
+    items = mixed.get("msg_item") if isinstance(mixed, dict) else None
+    if not isinstance(items, list):
+        raise BadPayload("mixed message: mixed.msg_item missing")
+    parts, images = [], []
+    for i in items:
+        if not isinstance(i, dict):
+            continue
+        if i.get("msgtype") == "text" and isinstance(i.get("text"), dict) and isinstance(i["text"].get("content"), str):
+            parts.append(i["text"]["content"])
+        elif i.get("msgtype") == "image" and isinstance(i.get("image"), dict):
+            images.append(_encrypted("image", i["image"]))
+    if not parts and not images:
+        raise BadPayload("mixed message: no text or image items")
+    return Content(text="\n".join(parts), attachments=tuple(images))
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +170,11 @@ class WecomAibotAdapter(WecomAdapter):
         msgtype = msg.get("msgtype")
         if not isinstance(msgtype, str) or not msgtype:
             raise BadPayload("decrypted message: msgtype missing")
-        text = _text_of(msg, msgtype)
-        if text is None:
+        reader = CONTENT.get(msgtype)
+        if reader is None:
             log.info("callback.ignored channel=%s msgtype=%s", self.name, msgtype)
             return None, AibotState(timestamp, nonce, None)
+        content = reader(msg)
         what = f"{msgtype} message"
         msg_id = _str(msg, "msgid", what, MAX_MSG_ID)
         sender = msg.get("from")
@@ -122,8 +185,9 @@ class WecomAibotAdapter(WecomAdapter):
         if chattype not in ("single", "group"):
             raise BadPayload(f"{what}: chattype must be single or group")
         chat_id = _str(msg, "chatid", what, MAX_CHAT_ID) if chattype == "group" else None
-        inbound = InboundMessage(channel=self.name, msg_id=msg_id, sender_id=user_id, text=text,
-                                 sent_at=datetime.now(UTC), chat_id=chat_id)
+        inbound = InboundMessage(channel=self.name, msg_id=msg_id, sender_id=user_id, text=content.text,
+                                 sent_at=datetime.now(UTC), chat_id=chat_id, attachments=content.attachments,
+                                 location=content.location)
         return inbound, AibotState(timestamp, nonce, stream_id_for(msg_id))
 
     def respond(self, reply: Reply, state: AibotState) -> web.Response:

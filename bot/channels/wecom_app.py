@@ -5,13 +5,19 @@ POST /wecom/callback?msg_signature&timestamp&nonce          ``<xml><ToUserName/>
 
 Every XML body (outer and decrypted) is parsed with defusedxml with DTDs forbidden, so XXE and entity
 expansion are refused (400) before anything is stored. The inner XML becomes a dict and then a wechatpy
-message from its registries; only text messages reach the pipeline, everything else is answered with an
-empty 200 (WeCom accepts an empty body).
+message from its registries. Messages reach the pipeline through ``CONTENT``, a registry from ``MsgType`` to
+a reader of its fields: text, image (``PicUrl``, ``MediaId``), voice (``MediaId``, ``Format``, and
+``Recognition`` when speech recognition is on: then classified like text), video, file, location
+(``Location_X``, ``Location_Y``, ``Scale``, ``Label``) and link. Media ids are fetched later, in the
+background, through the media API; the passive reply never waits for them. Events and unknown types are
+answered with an empty 200 (WeCom accepts an empty body).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,14 +27,15 @@ from aiohttp import web
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from wechatpy.enterprise.events import EVENT_TYPES
-from wechatpy.enterprise.messages import MESSAGE_TYPES, TextMessage
+from wechatpy.enterprise.messages import MESSAGE_TYPES
 from wechatpy.enterprise.replies import TextReply
 from wechatpy.messages import BaseMessage, UnknownMessage
 
+from bot.channels.base import Content
 from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto
 from handlers.errors import BadPayload
-from handlers.messages import InboundMessage, Reply
+from handlers.messages import Attachment, InboundMessage, Pin, Reply
 
 log = logging.getLogger("gridbot.wecom_app")
 
@@ -78,6 +85,89 @@ def _cdata(text: str) -> str:
     return text.replace("]]>", "]]]]><![CDATA[>")
 
 
+Reader = Callable[[dict[str, Any]], Content]
+CONTENT: dict[str, Reader] = {}  # MsgType → reader of its fields
+
+
+def content_type(*msg_types: str) -> Callable[[Reader], Reader]:
+    def register(reader: Reader) -> Reader:
+        for t in msg_types:
+            CONTENT[t] = reader
+        return reader
+
+    return register
+
+
+def _field(data: dict[str, Any], key: str, what: str, max_len: int = 512) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > max_len:
+        raise BadPayload(f"{what} message: {key} missing or too long")
+    return value.strip()
+
+
+def _media(data: dict[str, Any], kind: str, **extra: Any) -> Attachment:
+    return Attachment(kind=kind, source="wecom_media", ref=_field(data, "MediaId", kind), **extra)
+
+
+@content_type("text")
+def _text(data: dict[str, Any]) -> Content:
+    content = data.get("Content")
+    if not isinstance(content, str):
+        raise BadPayload("text message: Content missing")
+    return Content(text=content)
+
+
+@content_type("image")
+def _image(data: dict[str, Any]) -> Content:
+    return Content(attachments=(_media(data, "image"),))
+
+
+@content_type("voice")
+def _voice(data: dict[str, Any]) -> Content:
+    fmt = data.get("Format")
+    recognition = data.get("Recognition")
+    text = recognition.strip() if isinstance(recognition, str) else ""
+    return Content(text=text, attachments=(_media(data, "voice", format=fmt if isinstance(fmt, str) else None),))
+
+
+@content_type("video", "shortvideo")
+def _video(data: dict[str, Any]) -> Content:
+    return Content(attachments=(_media(data, "video"),))
+
+
+@content_type("file")
+def _file(data: dict[str, Any]) -> Content:
+    name = data.get("FileName") if isinstance(data.get("FileName"), str) else None
+    return Content(attachments=(_media(data, "file", name=name),))
+
+
+def _coordinate(data: dict[str, Any], key: str, bound: float) -> float:
+    try:
+        value = float(str(data.get(key, "")).strip())
+    except ValueError:
+        raise BadPayload(f"location message: {key} is not a number") from None
+    if not math.isfinite(value) or abs(value) > bound:
+        raise BadPayload(f"location message: {key} out of range")
+    return value
+
+
+@content_type("location")
+def _location(data: dict[str, Any]) -> Content:
+    label = data.get("Label") if isinstance(data.get("Label"), str) else ""
+    pin = Pin(lat=_coordinate(data, "Location_X", 90), lng=_coordinate(data, "Location_Y", 180),
+              label=label.strip()[:200])
+    return Content(location=pin)
+
+
+@content_type("link")
+def _link(data: dict[str, Any]) -> Content:
+    url = _field(data, "Url", "link", 2000)
+    title = data.get("Title") if isinstance(data.get("Title"), str) else ""
+    description = data.get("Description") if isinstance(data.get("Description"), str) else ""
+    text = "\n".join(p.strip() for p in (title, description) if p and p.strip())
+    return Content(text=text, attachments=(Attachment(kind="link", source="none", ref=url, name=title[:200] or None),))
+
+
 @dataclass(frozen=True, slots=True)
 class AppState:
     timestamp: str
@@ -101,32 +191,33 @@ class WecomAppAdapter(WecomAdapter):
             raise BadPayload("callback body has no <Encrypt>")
         plain = crypto.verify_and_decrypt(signature, timestamp, nonce, encrypt)
         inner = parse_xml(plain, "decrypted message")
-        message = wechat_message(xml_to_dict(inner))
+        data = xml_to_dict(inner)
+        message = wechat_message(data)
         state = AppState(timestamp, nonce, message)
-        if not isinstance(message, TextMessage):
+        reader = CONTENT.get(str(data.get("MsgType", "")).lower())
+        if reader is None:
             log.info("callback.ignored channel=%s type=%s event=%s", self.name, message.type,
                      getattr(message, "event", None))
             return None, state
-        return self._inbound(message), state
+        return self._inbound(data, reader), state
 
-    def _inbound(self, m: TextMessage) -> InboundMessage:
-        data = m._data
+    def _inbound(self, data: dict[str, Any], reader: Reader) -> InboundMessage:
+        what = f"{str(data.get('MsgType')).lower()} message"
         msg_id, sender = str(data.get("MsgId") or ""), str(data.get("FromUserName") or "")
         if not msg_id.isdigit() or len(msg_id) > MAX_MSG_ID:
-            raise BadPayload("text message: MsgId missing or not a number")
+            raise BadPayload(f"{what}: MsgId missing or not a number")
         if not sender or len(sender) > MAX_USER_ID:
-            raise BadPayload("text message: FromUserName missing or too long")
-        content = data.get("Content")
-        if not isinstance(content, str):
-            raise BadPayload("text message: Content missing")
+            raise BadPayload(f"{what}: FromUserName missing or too long")
+        content = reader(data)
         if not str(data.get("AgentID") or "0").isdigit():
-            raise BadPayload("text message: AgentID is not a number")
+            raise BadPayload(f"{what}: AgentID is not a number")
         created = str(data.get("CreateTime") or "")
         if not created.isdigit() or len(created) > 12:
-            raise BadPayload("text message: CreateTime missing or not a number")
+            raise BadPayload(f"{what}: CreateTime missing or not a number")
         return InboundMessage(
-            channel=self.name, msg_id=msg_id, sender_id=sender, text=content,
+            channel=self.name, msg_id=msg_id, sender_id=sender, text=content.text,
             sent_at=datetime.fromtimestamp(int(created), UTC), chat_id=None,
+            attachments=content.attachments, location=content.location,
         )
 
     def respond(self, reply: Reply, state: AppState) -> web.Response:

@@ -83,7 +83,8 @@ async def test_concurrent_retries_while_the_first_is_in_flight_open_one_ticket(w
     assert count(engine, Inbound) == 1
 
 
-async def test_events_and_non_text_messages_get_an_empty_200_and_are_not_stored(wecom, engine, config):
+async def test_events_get_an_empty_200_and_are_not_stored(wecom, engine, config):
+    # photos, voice, files and pins are messages now: tests/media/test_wecom_app_media.py
     corp = config.wecom.corp_id
     for inner in (
         f"<xml><ToUserName><![CDATA[{corp}]]></ToUserName><FromUserName><![CDATA[zhaomin]]></FromUserName>"
@@ -92,10 +93,6 @@ async def test_events_and_non_text_messages_get_an_empty_200_and_are_not_stored(
         f"<xml><ToUserName><![CDATA[{corp}]]></ToUserName><FromUserName><![CDATA[zhaomin]]></FromUserName>"
         "<CreateTime>1700000000</CreateTime><MsgType><![CDATA[event]]></MsgType>"
         "<Event><![CDATA[subscribe]]></Event><AgentID>1000002</AgentID></xml>",
-        f"<xml><ToUserName><![CDATA[{corp}]]></ToUserName><FromUserName><![CDATA[zhaomin]]></FromUserName>"
-        "<CreateTime>1700000000</CreateTime><MsgType><![CDATA[image]]></MsgType>"
-        "<PicUrl><![CDATA[http://x/y.jpg]]></PicUrl><MediaId><![CDATA[m]]></MediaId>"
-        "<MsgId>1234567890</MsgId><AgentID>1000002</AgentID></xml>",
     ):
         answer = await wecom.send_plain(inner)
         assert answer.silent, inner

@@ -55,3 +55,26 @@ def test_an_injected_clock_needs_the_thread_writer():
     with pytest.raises(ValueError, match="thread writer"):
         ProcessWriter("sqlite://", Services(rules=example_config().ticket_rules(), classifier=None,
                                             clock=lambda: None))
+
+
+async def test_a_photo_through_the_process_writer_is_attached_and_fetched(aiohttp_client, db_url, engine, tmp_path):
+    import base64
+    import json
+
+    from bot.app import FETCHER
+    from storage.models import Attachment
+    from tests.media.conftest import jpeg_with_gps
+
+    config = example_config(storage={"url": db_url}, server={"writer": "process"}, outbox={"enabled": False},
+                            scheduler={"enabled": False}, attachments={"dir": str(tmp_path / "blobs")})
+    client = await aiohttp_client(create_app(config, engine=engine))
+    group = Bridge(client)
+    n = (await group.say("3号楼门口的垃圾桶满了好几天了，没人清运", msg_id="pp-1")).ticket
+    body = json.dumps({"msg_id": "pp-2", "chat_id": "bridge-quehua-1", "sender_id": "zhaomin", "text": "",
+                       "attachments": [{"type": "image", "data": base64.b64encode(jpeg_with_gps()).decode()}]})
+    said = await group.post(body.encode())
+    assert said.ticket == n
+    await client.app[FETCHER].drain()
+    with Session(engine) as s:
+        [a] = s.exec(select(Attachment)).all()
+        assert (a.ticket_id, a.status, a.content_type) == (n, "stored", "image/jpeg")
