@@ -60,7 +60,8 @@ def pending_for(ctx: Context) -> Clarification | None:
 def ask(ctx: Context, c: Classification, text: str) -> Reply:
     ctx.session.add(Clarification(
         channel=ctx.msg.channel, chat_id=ctx.msg.chat_id, sender_id=ctx.msg.sender_id, inbound_id=ctx.inbound_id,
-        text=text, guess=c.category, asked_at=ctx.now, expires_at=ctx.now + ctx.rules.clarify_ttl,
+        text=text, guess=c.category if c.is_request else "other", asked_at=ctx.now,
+        expires_at=ctx.now + ctx.rules.clarify_ttl,
     ))
     _pending_keys(ctx).add(_key(ctx))
     return Reply(wording.clarify(text, likely(c)))
@@ -96,6 +97,18 @@ def is_fragment(text: str, c: Classification) -> bool:
     if len(core) <= 4:
         return True
     return len(core) <= 10 and not c.location.key() and bool(_VAGUE.search(core))
+
+
+_BROKEN = re.compile(r"坏|不行|不亮|不通|漏|堵")
+_REFERENT = re.compile(r"那个|这个|东西|它|那玩意")
+
+
+def is_vague_breakage(text: str, c: Classification, threshold: float) -> bool:
+    """"那个东西又坏了": something is broken but the message does not say what. The classifier may lean to
+    chatter without being sure; such a fragment gets the one question rather than silence."""
+    core = _PUNCT.sub("", text)
+    return (c.confidence < threshold and len(core) <= 10 and bool(_BROKEN.search(core))
+            and bool(_REFERENT.search(core)))
 
 
 def _named_category(answer: str) -> str | None:

@@ -137,9 +137,10 @@ def _run(ctx: Context) -> Reply | Request:
         c = None
         if inv is None and ctx.grid is not None and not clarify.is_pending(ctx):
             c = ctx.services.classifier.classify(ctx.text)
-            if not c.is_request:
+            if not c.is_request and not clarify.is_vague_breakage(ctx.text, c, ctx.rules.confidence_threshold):
                 return Reply.silent()  # most chatter: nothing to write
-            if c.confidence >= ctx.rules.confidence_threshold and not clarify.is_fragment(ctx.text, c):
+            if (c.is_request and c.confidence >= ctx.rules.confidence_threshold
+                    and not clarify.is_fragment(ctx.text, c)):
                 return open_or_join(ctx, ctx.grid, c, ctx.text)  # most requests: written with the batch
         if inv is not None and ctx.intake is not None:
             ctx.intake.flush()  # a command may read the tickets this batch has opened so far
@@ -167,7 +168,7 @@ def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | No
         if pending is not None:
             return clarify.answer(ctx, pending, ctx.text)
         c = ctx.services.classifier.classify(ctx.text)
-        if not c.is_request:
+        if not c.is_request and not clarify.is_vague_breakage(ctx.text, c, ctx.rules.confidence_threshold):
             return Reply.silent()
     if c.confidence < ctx.rules.confidence_threshold or clarify.is_fragment(ctx.text, c):
         return clarify.ask(ctx, c, ctx.text)

@@ -167,3 +167,15 @@ def test_a_single_word_or_a_fragment_gets_the_one_question_with_likely_choices(s
 def test_the_question_reads_naturally_and_offers_the_guess_first(say):
     reply = say("电梯")
     assert reply.text.startswith("收到「电梯」。想确认一下，您反映的是哪方面的问题：1 物业服务")
+
+
+def test_a_vague_breakage_the_classifier_leans_to_chatter_on_is_asked_and_yes_files_it_as_other(say, engine):
+    reply = say("那个东西又坏了")
+    assert reply.text is not None and "哪方面" in reply.text
+    reply = say("是")
+    assert reply.ticket is not None
+    assert [t.category for t in tickets(engine)] == ["other"]  # never a ticket of category `none`
+
+
+def test_vague_chatter_without_a_breakage_stays_silent(say, engine):
+    assert say("这个东西真好吃").text is None and tickets(engine) == []
