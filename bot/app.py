@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import Engine
 
+from bot.appkeys import BLOBS, CONFIG, ENGINE, FETCHER, HTTP, LIMITER, OUTBOX, PIPELINE, SCHEDULER, WECOM
 from bot.channels.base import Adapter
 from bot.channels.bridge import BridgeAdapter
 from bot.channels.clean import clean_inbound
@@ -21,7 +22,7 @@ from bot.fetcher import MediaFetcher, make_blob_store
 from bot.files import files_view
 from bot.health import healthz, readiness_handler
 from bot.orgsync import sync_org
-from bot.outbox_worker import OutboxWorker, build_worker
+from bot.outbox_worker import build_worker
 from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
 from bot.proxy import real_ip_middleware
 from bot.ratelimit import RateLimiter
@@ -37,16 +38,6 @@ from storage.types import utcnow
 
 log = logging.getLogger("gridbot.http")
 
-CONFIG = web.AppKey("config", Config)
-ENGINE = web.AppKey("engine", Engine)
-PIPELINE = web.AppKey("pipeline", Pipeline)
-HTTP = web.AppKey("http", aiohttp.ClientSession)
-OUTBOX = web.AppKey("outbox", OutboxWorker)
-SCHEDULER = web.AppKey("scheduler", PushScheduler)
-WECOM = web.AppKey("wecom", WecomClient)  # one client, one token cache: sends and media downloads
-BLOBS = web.AppKey("blobs", object)  # storage.blobs.BlobStore
-FETCHER = web.AppKey("fetcher", MediaFetcher)
-LIMITER = web.AppKey("limiter", RateLimiter)
 
 
 def build_adapters(config: Config) -> list[Adapter]:

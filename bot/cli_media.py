@@ -49,11 +49,11 @@ def _blobs(config: Config):
 
 
 def cmd_tickets_attachment(args: argparse.Namespace, config: Config) -> int:
-    from bot.cli import _session
     from storage.attachments import for_ticket
     from storage.blobs import BlobNotFound
+    from storage.db import make_engine, session_factory
 
-    with _session(config) as s:
+    with session_factory(make_engine(config.storage.url))() as s:
         if s.get(Ticket, args.number) is None:
             print(f"没有工单 #{args.number}", file=sys.stderr)
             return 1
@@ -82,15 +82,15 @@ def cmd_tickets_attachment(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_attachments_purge(args: argparse.Namespace, config: Config) -> int:
-    from bot.cli import _engine
     from bot.fetcher import purge
+    from storage.db import make_engine
     from storage.types import utcnow
 
     days = args.days if args.days is not None else config.attachments.retention_days
     if not days:
         print("保存期限为 0（永久保存）：没有删除任何附件。用 --days N 指定。")
         return 0
-    n = purge(_engine(config), _blobs(config), utcnow(), days)
+    n = purge(make_engine(config.storage.url), _blobs(config), utcnow(), days)
     print(f"已删除 {n} 个已关闭超过 {days:g} 天的工单的附件文件。")
     return 0
 

@@ -12,14 +12,13 @@ from dataclasses import replace
 from sqlmodel import Session
 
 from handlers import wording
+from handlers.bridge_ids import PREFIX
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
 from handlers.errors import CommandError
 from handlers.messages import InboundMessage, Reply
 from handlers.settings import TicketRules
 from storage.models import BridgeLink
-
-PREFIX = "bridge:"
 
 
 def resolve(session: Session, msg: InboundMessage, rules: TicketRules) -> InboundMessage:
@@ -32,19 +31,6 @@ def resolve(session: Session, msg: InboundMessage, rules: TicketRules) -> Inboun
         link = session.get(BridgeLink, raw)
         userid = link.userid if link is not None else None
     return replace(msg, sender_id=userid) if userid else msg
-
-
-def bridge_handle(session: Session, userid: str, rules: TicketRules) -> str:
-    """How the bridge names a person we call ``userid`` (for @-mentions in bridged chats)."""
-    if userid.startswith(PREFIX):
-        return userid[len(PREFIX):]
-    for raw, uid in rules.bridge_members:
-        if uid == userid:
-            return raw
-    from sqlmodel import select
-
-    raw = session.exec(select(BridgeLink.bridge_id).where(BridgeLink.userid == userid)).first()
-    return raw or userid
 
 
 def link(ctx: Context, inv: Invocation) -> Reply:

@@ -62,7 +62,7 @@ def grid_group(grid: Grid) -> Destination | None:
 
 def _handle(session: Session, kind: str, userid: str) -> str:
     if kind == "bridge":
-        from handlers.identity import bridge_handle
+        from handlers.bridge_ids import bridge_handle
 
         return bridge_handle(session, userid, _rules(session))
     return userid

@@ -7,12 +7,11 @@ macro-F1).  :func:`real_table` computes the figures of issue 9 on real text.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from nlp.classifier import Classifier
+from nlp.jsonl import load_jsonl  # noqa: F401  (re-exported: callers read labelled files through here)
 from nlp.rules import CATEGORIES
 
 GOLD_LABELS = (*CATEGORIES, "request")
@@ -176,17 +175,6 @@ def evaluate(records: Iterable[dict], classifier: Classifier) -> Report:
     )
 
 
-def load_jsonl(path: Path) -> list[dict]:
-    """Read a JSONL file of labelled records (blank lines ignored)."""
-    records = []
-    with Path(path).open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if line.strip():
-                try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{lineno}: invalid JSON: {exc}") from None
-    return records
 
 
 # --------------------------------------------------------------------------- issue 9's table on real text

@@ -65,7 +65,7 @@ def group(record: dict) -> str:
 
 def load_real(path: Path = REAL_PATH) -> list[dict]:
     """The real corpus with our label fixes applied (each record gains ``key`` and ``group``)."""
-    from nlp.evaluate import load_jsonl
+    from nlp.jsonl import load_jsonl
 
     fixes = {f["key"]: f for f in load_label_fixes()}
     out = []

@@ -16,7 +16,7 @@ def mount(app: web.Application, config: Config) -> None:
     """Add the console (and the public boards) to ``app``; called by ``bot.app.create_app``."""
     if not config.console.enabled:
         return
-    from bot.console.site import console_app, public_app
+    from bot.console.apps import console_app, public_app
 
     app.add_subapp("/console/", console_app(config))
     app.add_subapp("/public/", public_app(config))

@@ -69,7 +69,7 @@ async def say(request: web.Request) -> web.Response:
     stamp = str(int(time.time()))
     host, port = request.transport.get_extra_info("sockname")[:2]
     host = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
-    from bot.app import HTTP
+    from bot.appkeys import HTTP
 
     async with request.config_dict[HTTP].post(f"http://{host}:{port}/bridge/message", data=body,
                                               headers={SIGNATURE_HEADER: sign(secret, body, stamp),

@@ -1,11 +1,10 @@
-"""The console's sub-applications: sessions, CSRF, login, the 403 page, and the routes of every page."""
+"""What every console page shares: sessions, CSRF, login, the 403 page, templates and the database."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import warnings
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,8 +13,6 @@ import jinja2
 from aiohttp import web
 from aiohttp.web_exceptions import NotAppKeyWarning
 from aiohttp_session import get_session, new_session
-from aiohttp_session import setup as setup_session
-from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.config import Config
 from bot.console import security
@@ -36,7 +33,7 @@ warnings.filterwarnings("ignore", category=NotAppKeyWarning, module="aiohttp_ses
 PUBLIC_PATHS = {"/console/login", "/console/static/"}
 
 
-def _jinja(app: web.Application) -> None:
+def jinja(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     env.globals.update(CATEGORY_NAMES=texts.CATEGORY_NAMES, STATUS_NAMES=texts.STATUS_NAMES,
                        ROLE_NAMES=texts.ROLE_NAMES, LEVEL_NAMES=texts.LEVEL_NAMES, RATING_NAMES=texts.RATING_NAMES,
@@ -53,7 +50,7 @@ async def render(request: web.Request, template: str, ctx: dict, *, status: int 
 
 def db(request: web.Request) -> Db:
     """Database work for this request, on the app's engine (set up by the parent app's storage context)."""
-    from bot.app import ENGINE
+    from bot.appkeys import ENGINE
 
     return Db(request.config_dict[ENGINE])
 
@@ -164,43 +161,3 @@ async def logout(request: web.Request) -> web.Response:
 
 async def home(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/console/tickets")
-
-
-def console_app(config: Config) -> web.Application:
-    from bot.console import announcements, board, dashboard, export, orgpage, simulator, ticket
-
-    c = config.console
-    app = web.Application()
-    setup_session(app, EncryptedCookieStorage(
-        security.cookie_key(c.secret_key), cookie_name="gridbot_console", httponly=True, samesite="Lax",
-        secure=c.cookie_secure, max_age=int(timedelta(hours=c.session_hours).total_seconds()), path="/console/"))
-    app.middlewares.append(console_middleware)
-    _jinja(app)
-    app[CONSOLE_CONFIG] = config
-    app[THROTTLE] = security.Throttle(c.login_max_failures, c.login_lock_seconds)
-
-    app.router.add_get("", home)
-    app.router.add_get("/", home)
-    app.router.add_get("/login", login_form)
-    app.router.add_post("/login", login)
-    app.router.add_post("/logout", logout)
-    board.routes(app)
-    ticket.routes(app)
-    dashboard.routes(app)
-    export.routes(app)
-    orgpage.routes(app)
-    announcements.routes(app)
-    if c.simulator:
-        simulator.routes(app)
-    app.router.add_static("/static/", HERE / "static", name="static")
-    return app
-
-
-def public_app(config: Config) -> web.Application:
-    from bot.console import public
-
-    app = web.Application()
-    _jinja(app)
-    app[CONSOLE_CONFIG] = config
-    public.routes(app)
-    return app

@@ -83,7 +83,7 @@ def _attachments(s: Session, ticket_id: int) -> list:
 
 async def act(request: web.Request) -> web.Response:
     """POST /console/tickets/{number}/{action}: the chat command, sent as the staff member."""
-    from bot.app import PIPELINE
+    from bot.appkeys import PIPELINE
 
     who = staff(request)
     number = int(request.match_info["number"])
