@@ -33,7 +33,10 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
     from bot import gctune
     from bot.app import create_app
+    from bot.cli_loop import calendar_ok
 
+    if not calendar_ok(config):
+        return 2
     host = args.host or config.server.host
     port = args.port or config.server.port
     app = create_app(config)
@@ -227,7 +230,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push")
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_loop")
 
 
 def _default_config() -> Path:

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
 JOBS_TABLE = "apscheduler_jobs"
-CONFIG_PREFIXES = ("digest:", "event:", "reminders")
+CONFIG_PREFIXES = ("digest:", "event:", "reminders", "loop")
 
 
 @dataclass(slots=True)
@@ -104,12 +104,19 @@ def _reminders(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
                            escalate_after=timedelta(hours=r.escalate_after_hours))
 
 
+def _loop(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
+    from handlers import sla_jobs
+    from handlers.context import Services
+
+    return sla_jobs.check(s, Services(rules=rt.config.ticket_rules(), classifier=None, clock=rt.clock), rt.clock())
+
+
 def _announce(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
     return announce.fire(s, int(key), run_time)
 
 
 JOBS: dict[str, Callable[[Session, Runtime, str, datetime], int]] = {
-    "digest": _digest, "event": _event, "reminders": _reminders, "announce": _announce,
+    "digest": _digest, "event": _event, "reminders": _reminders, "announce": _announce, "loop": _loop,
 }
 
 
@@ -204,6 +211,8 @@ def config_jobs(config: Config) -> dict[str, tuple[object, tuple[str, str]]]:
     if config.reminders.enabled:
         jobs["reminders"] = (IntervalTrigger(minutes=config.reminders.check_minutes, timezone=TZ),
                              ("reminders", "check"))
+        # the closed loop: SLA warnings and escalations, auto-close after the rating window (handlers/sla_jobs.py)
+        jobs["loop"] = (IntervalTrigger(minutes=config.reminders.check_minutes, timezone=TZ), ("loop", "check"))
     return jobs
 
 

@@ -135,6 +135,20 @@ def _follows(ctx: Context, target: Target) -> str | None:
 
 is_follower = Rule(_follows, "反映人")
 
+
+def _helps(ctx: Context, target: Target) -> str | None:
+    """协办 staff of the ticket (handlers/loop.py) may add notes to it."""
+    if not isinstance(target, Ticket):
+        return None
+    from storage.models import TicketHelper
+
+    if ctx.session.get(TicketHelper, (target.id, ctx.actor)) is not None:
+        return None
+    return _in_scope(ctx, target)  # the reason a non-helper is refused is the scope's
+
+
+is_helper = Rule(_helps, "协办人")
+
 LEVEL_RANK = {"grid": 0, "community": 1, "street": 2}
 
 
@@ -158,7 +172,7 @@ holds_level = Rule(_holds_level)
 STAFF = is_role("grid_worker", "mediator", "department", "secretary", "admin")
 HANDLER = is_role("grid_worker", "secretary", "admin") & in_scope  # accept, transfer, escalate, mediate, ...
 CLOSER = is_role("grid_worker", "mediator", "secretary", "admin") & in_scope  # 办结
-NOTE_TAKER = STAFF & in_scope  # 进度 12 <text>
+NOTE_TAKER = STAFF & (in_scope | is_helper)  # 进度 12 <text>; 协办 staff too
 MEDIATOR = is_role("mediator") & in_scope
 ESCALATOR = HANDLER & holds_level
 REPORTER = is_follower

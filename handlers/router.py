@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 import handlers.announce  # noqa: F401  (registers 群发通知: announcements by secretaries and admins)
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
+import handlers.loop  # noqa: F401  (registers the closed loop: 挂起, 解挂, 督办, 催办, 退单, 协办, 评价)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
 from handlers import clarify, texts

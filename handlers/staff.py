@@ -69,6 +69,9 @@ def accept(ctx: Context, t: Ticket, rest: str) -> Reply:
 
 
 def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
+    from handlers import loop  # "转派 12 主办 城管执法中队 协办 赵磊": one lead, helpers who may add notes
+
+    rest, helper_names = loop.split_helpers(rest)
     target = _required(rest, f"转派 {t.id} 城管执法中队").lstrip("@")
     s = ctx.session
     lifecycle.target_status(t, "transfer")  # refuse an impossible step before looking for the target
@@ -93,7 +96,11 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
                         notice=texts.transferred_notice(t.id, label))
     for m in recipients:
         notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx), t.due_at))
-    return Reply(texts.transferred_reply(t.id, label), t.id)
+    added = loop.add_helpers(ctx, t, helper_names)
+    reply = texts.transferred_reply(t.id, label)
+    if added:
+        reply += loop.tl.helpers_added_reply(t.id, added)
+    return Reply(reply, t.id)
 
 
 NEXT_LEVEL = {"grid": "community", "community": "street"}
@@ -179,14 +186,9 @@ def _rate(rating: str) -> Body:
 
 
 def unsatisfied(ctx: Context, t: Ticket, reason: str) -> Reply:
-    lifecycle.target_status(t, "rate_bad")
-    due = ctx.now + ctx.rules.deadline(t.category, t.urgent)
-    lifecycle.apply(ctx, t, "rate_bad", text=reason or texts.RATING_NAMES["unsatisfied"], rating="unsatisfied",
-                    due_at=due, resolved_at=None)
-    holder = t.assignee or (w.userid if (w := _grid_worker_of(ctx, t)) else None)
-    if holder:
-        notify.to_member(ctx.session, holder, texts.reopened_dm(t.id, reason, due))
-    return Reply(texts.reopened_reply(t.id, due), t.id)
+    from handlers import loop  # reopen once, then one level up (the closed loop's rule)
+
+    return loop.unsatisfied(ctx, t, reason)
 
 
 # --- recategorise, merge ----------------------------------------------------------------------------------------
@@ -214,10 +216,11 @@ def recategorise(ctx: Context, t: Ticket, rest: str) -> Reply:
     if new == old:
         raise CommandError("same category", texts.same_category(t.id, old))
     lifecycle.target_status(t, "recategorise")
-    due = t.created_at + ctx.rules.deadline(new, t.urgent)
+    due, working = ctx.rules.sla.resolve_due(t.created_at, new, t.urgent)
     ctx.session.add(Correction(ticket_id=t.id, text=t.text, old_category=old, new_category=new, actor=ctx.actor,
                                at=ctx.now))
-    lifecycle.apply(ctx, t, "recategorise", text=f"{old} → {new}", public=False, category=new, due_at=due)
+    lifecycle.apply(ctx, t, "recategorise", text=f"{old} → {new}", public=False, category=new, due_at=due,
+                    resolve_working=working)
     return Reply(texts.recategorised_reply(t.id, old, new, due), t.id)
 
 
@@ -237,6 +240,9 @@ def merge(ctx: Context, t: Ticket, rest: str) -> Reply:
         raise InvalidTransition(f"merge into {target.status}", texts.merge_target_done(target.id, target.status))
     lifecycle.apply(ctx, t, "merge", text=f"合并到 #{target.id}", duplicate_of=target.id,
                     notice=texts.merged_notice(t.id, target.id))
+    from handlers.texts_loop import merged_in_notice
+
+    notify.to_followers(ctx.session, target, merged_in_notice(target.id, t.id))  # the survivor's own followers
     already = {f.userid for f in followers(ctx.session, target.id)}
     moving = [f for f in followers(ctx.session, t.id) if f.userid not in already]
     for f in moving:
@@ -326,7 +332,7 @@ ticket_command("满意", _rate("satisfied"), REPORTER, aliases=("/satisfied",))
 ticket_command("基本满意", _rate("fair"), REPORTER, aliases=("/fair",), help_key="")
 ticket_command("不满意", unsatisfied, REPORTER, aliases=("/unsatisfied",), help_key="")
 ticket_command("改类", recategorise, HANDLER, aliases=("/recategorise", "/category"))
-ticket_command("合并", merge, HANDLER, aliases=("/merge",))
+ticket_command("合并", merge, HANDLER, aliases=("/merge", "并单"))
 REGISTRY.add(Command("待办", todo, texts.HELP["待办"], aliases=("/todo",), allowed=STAFF,
                      denied_text=STAFF.denied_text()))
 REGISTRY.add(Command("绑定网格", bind, texts.HELP["绑定网格"], aliases=("/bind",), allowed=GRID_KEEPER,
