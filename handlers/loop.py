@@ -38,6 +38,15 @@ SUPERVISOR = is_role("secretary", "admin") & in_scope  # 督办: a secretary, or
 SYSTEM = "gridbot"
 
 
+def _chaser(ctx: Context, target) -> str | None:
+    if target is None or REPORTER.deny(ctx, target) is None:
+        return None
+    return tl.not_follower_chase(target.id)
+
+
+CHASER = Rule(_chaser, "反映人")  # 催办: the reporter or a follower
+
+
 # --- who holds a ticket -----------------------------------------------------------------------------------------
 
 
@@ -383,7 +392,7 @@ HELPER_RULE: Rule = OWNER  # who may add 协办: whoever may hand the ticket ove
 ticket_command("挂起", pause, OWNER, aliases=("/pause",))
 ticket_command("解挂", resume, OWNER, aliases=("/resume",))
 ticket_command("督办", supervise, SUPERVISOR, aliases=("/supervise",))
-ticket_command("催办", chase, REPORTER, aliases=("/chase",))
+ticket_command("催办", chase, CHASER, aliases=("/chase",))
 ticket_command("退单", send_back, OWNER, aliases=("/sendback",))
 ticket_command("协办", add_helper, HELPER_RULE, aliases=("/helper",))
 ticket_command("评价", rate, REPORTER, aliases=("/rate",))

@@ -34,12 +34,16 @@ def handler_name(ctx: Context, ticket: Ticket) -> str | None:
 
 
 def show_progress(ctx: Context, inv: Invocation) -> Reply:
-    ticket = get_ticket(ctx, inv.number)
+    from handlers import loop, texts_loop
+
+    asked = get_ticket(ctx, inv.number)
+    ticket = loop.survivor(ctx.session, asked)  # a merged ticket answers with the one it lives on in
+    head = texts_loop.merged_redirect(asked.id, ticket.id) if ticket.id != asked.id else ""
     ev = latest_event(ctx.session, ticket.id)
     note = ev.text if ev is not None and ev.kind != "opened" else None
     return Reply(
-        texts.progress(number=ticket.id, category=ticket.category, status=ticket.status, due=ticket.due_at,
-                       note=note, at=ev.at if ev else None, handler=handler_name(ctx, ticket)),
+        head + texts.progress(number=ticket.id, category=ticket.category, status=ticket.status, due=ticket.due_at,
+                              note=note, at=ev.at if ev else None, handler=handler_name(ctx, ticket)),
         ticket.id,
     )
 

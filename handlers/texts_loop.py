@@ -84,6 +84,10 @@ def chase_throttled(number: int, next_at: datetime) -> str:
     return f"工单 #{number} 刚刚已经催办过，承办人已收到提醒。如仍需催办，请在 {when(next_at)} 后再发。"
 
 
+def not_follower_chase(number: int) -> str:
+    return f"只有工单 #{number} 的反映人或关注人可以催办。"
+
+
 def chased_dm(number: int, category: str, note: str | None, due: datetime) -> str:
     return (f"【催办】工单 #{number}（{CATEGORY_NAMES.get(category, category)}）反映人催促办理{_why(note)}\n"
             f"办理时限：{when(due)} 前。")
