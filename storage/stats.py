@@ -69,7 +69,7 @@ def summary(session: Session, scope: Scope, start: datetime, end: datetime, now:
         _n(and_(in_period, is_open)),
         _n(resolved_in),
         _n(is_open),
-        _n(and_(is_open, col(t.due_at) < now)),
+        _n(and_(is_open, col(t.due_at) < now, t.status != "paused")),  # a paused ticket's clock stands still
         _n(and_(resolved_in, col(t.rating).is_not(None))),
         _n(and_(resolved_in, col(t.rating).in_(SATISFIED_RATINGS))),
     ).where(col(t.grid_id).in_(grid_ids(scope)))
