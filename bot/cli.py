@@ -129,7 +129,18 @@ def _ticket_dict(t) -> dict:
         "created_at": t.created_at.isoformat(), "due_at": t.due_at.isoformat(),
         "updated_at": t.updated_at.isoformat(),
         "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
+        **_loop_fields(t),
     }
+
+
+def _loop_fields(t) -> dict:
+    """The closed loop's fields (handlers/loop.py): the response clock, pause, supervision, rating window."""
+    def iso(v):
+        return v.isoformat() if v else None
+
+    return {"respond_due_at": iso(t.respond_due_at), "responded_at": iso(t.responded_at),
+            "paused_at": iso(t.paused_at), "supervised": t.supervised, "reopen_count": t.reopen_count,
+            "rating_score": t.rating_score, "rating_due_at": iso(t.rating_due_at)}
 
 
 def cmd_tickets_list(args: argparse.Namespace, config: Config) -> int:
@@ -165,7 +176,7 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
         d = _ticket_dict(t)
         d["events"] = [
             {"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "old_status": e.old_status,
-             "new_status": e.new_status, "text": e.text, "public": e.public}
+             "new_status": e.new_status, "text": e.text, "public": e.public, "changes": e.changes or {}}
             for e in evs
         ]
         print(json.dumps(d, ensure_ascii=False, indent=2))

@@ -280,6 +280,7 @@ _WORDS = {"满意": "satisfied", "非常满意": "satisfied", "基本满意": "f
 
 def unsatisfied(ctx: Context, t: Ticket, reason: str, score: int | None = None) -> Reply:
     """不满意: reopen once with a new resolution deadline; the second time up one level, 回访 by the secretary."""
+    t = survivor(ctx.session, t)  # about a merged ticket: the one it lives on in
     reason = reason.strip()
     if t.reopen_count >= 1:
         lifecycle.target_status(t, "rate_bad_again")
@@ -310,6 +311,7 @@ def _resolve_due(ctx: Context, t: Ticket) -> tuple[datetime, bool]:
 
 def rate(ctx: Context, t: Ticket, rest: str) -> Reply:
     """评价 12 4 [意见] | 评价 12 满意: a score 1–5 (4–5 满意, 3 基本满意, 1–2 不满意) or the words."""
+    t = survivor(ctx.session, t)
     word, _, note = rest.strip().partition(" ")
     score = int(word) if word.isdigit() and int(word) in SCORES else None
     rating = SCORES[score] if score is not None else _WORDS.get(word)

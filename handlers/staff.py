@@ -75,9 +75,13 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
     target = _required(rest, f"转派 {t.id} 城管执法中队").lstrip("@")
     s = ctx.session
     lifecycle.target_status(t, "transfer")  # refuse an impossible step before looking for the target
+    why = ""
+    if " " in target and target not in staff.departments(s) and not staff.find_members(s, target):
+        target, reason = target.split(None, 1)  # "转派 12 城管执法中队 占道属城管职责": the why, for the history
+        why = f"：{reason.strip()}"
     if target in staff.departments(s):
         recipients = staff.department_members(s, target)
-        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {target}", department=target,
+        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {target}{why}", department=target,
                         notice=texts.transferred_notice(t.id, target))
         label = target
     else:
@@ -92,7 +96,7 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
         person = people[0]
         label = texts.staff_name(person.role, person.name)
         recipients = [person]
-        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {label}", assignee=person.userid, department=None,
+        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {label}{why}", assignee=person.userid, department=None,
                         notice=texts.transferred_notice(t.id, label))
     for m in recipients:
         notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx), t.due_at))

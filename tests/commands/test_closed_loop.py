@@ -217,8 +217,9 @@ def test_transfer_with_a_lead_and_a_helper_then_the_department_sends_it_back(at)
     w = at(local(2026, 11, 23, 10))
     n = w.report("5号楼门口路灯坏了")
     w.say(f"接单 {n}", "zhangwei")
-    reply = w.say(f"转派 {n} 主办 城管执法中队 协办 刘强", "zhangwei")
+    reply = w.say(f"转派 {n} 主办 城管执法中队 路灯杆占道 协办 刘强", "zhangwei")
     assert "城管执法中队" in reply.text and "协办：网格员 刘强" in reply.text
+    assert [e.text for e in w.events(n) if e.kind == "transferred"] == ["转派给 城管执法中队：路灯杆占道"]
     t = w.ticket(n)
     assert (t.department, t.assignee) == ("城管执法中队", "zhangwei")
     assert any("【协办】" in d and "城管执法中队主办" in d for d in w.dms("liuqiang"))
@@ -265,6 +266,8 @@ def test_merge_moves_the_reporters_and_followers_of_both_and_later_messages_find
     w.say(f"办结 {a} 两处都修好了", "zhangwei")
     for u in RESIDENTS:
         assert any("已办结：两处都修好了" in d for d in w.dms(u)), u
+    assert w.say(f"评价 {b} 5", "r3", dm=True).text == f"感谢您的评价（5 分，满意）！工单 #{a} 已关闭。"
+    assert (w.ticket(a).status, w.ticket(b).status) == ("closed", "duplicate")
 
 
 # --- warnings and escalation -----------------------------------------------------------------------------------------
