@@ -81,8 +81,8 @@ async def test_every_impossible_step_is_refused_with_the_reason_and_changes_noth
     text, sender = COMMANDS[action]
     impossible = [s for s in STATUSES if s not in TRANSITIONS[action]]
     assert impossible or action == "recategorise"
-    if action == "chase":
-        impossible.remove("duplicate")  # a 催办 on a merged ticket chases the survivor (test_closed_loop.py)
+    if action in ("chase", "rate_bad", "rate_bad_again"):
+        impossible.remove("duplicate")  # 催办 / 不满意 on a merged ticket go to the survivor (test_closed_loop.py)
     for status in impossible:
         db.set(n, status=status, **{**RESET, **SETUP.get(action, {}),
                                     "duplicate_of": other if status == "duplicate" else None})
