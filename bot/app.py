@@ -13,12 +13,16 @@ from sqlalchemy import Engine
 
 from bot.channels.base import Adapter
 from bot.channels.bridge import BridgeAdapter
+from bot.channels.clean import clean_inbound
 from bot.channels.wecom_aibot import WecomAibotAdapter
 from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
+from bot.health import healthz, readiness_handler
 from bot.orgsync import sync_org
 from bot.outbox_worker import OutboxWorker, build_worker
 from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
+from bot.proxy import real_ip_middleware
+from bot.ratelimit import RateLimiter
 from bot.scheduler import PushScheduler
 from handlers.context import Services
 from handlers.errors import GridbotError
@@ -36,6 +40,7 @@ PIPELINE = web.AppKey("pipeline", Pipeline)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
 OUTBOX = web.AppKey("outbox", OutboxWorker)
 SCHEDULER = web.AppKey("scheduler", PushScheduler)
+LIMITER = web.AppKey("limiter", RateLimiter)
 
 
 def build_adapters(config: Config) -> list[Adapter]:
@@ -76,14 +81,14 @@ def _view(adapter: Adapter):
         msg, state = await adapter.receive(request, body)
         if msg is None:
             return adapter.respond(_SILENT, state)
+        msg = clean_inbound(msg)  # one rule for every channel (bot/channels/clean.py)
+        limited = request.app[LIMITER].check(msg)
+        if limited is not None:
+            return adapter.respond(limited, state)
         reply = await request.app[PIPELINE].submit(msg)
         return adapter.respond(reply, state)
 
     return post
-
-
-async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"ok": True})
 
 
 def create_app(
@@ -94,13 +99,16 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> web.Application:
     """Build the app; nothing starts until it runs (tests pass their own engine and clock)."""
-    app = web.Application(client_max_size=config.server.max_body_bytes, middlewares=[errors_middleware])
+    app = web.Application(client_max_size=config.server.max_body_bytes,
+                          middlewares=[real_ip_middleware(config.server.trusted_proxies), errors_middleware])
     app[CONFIG] = config
+    app[LIMITER] = RateLimiter(config.limits.sender_per_minute, config.limits.chat_per_minute)
 
     async def storage_ctx(app: web.Application) -> AsyncIterator[None]:
         own = engine is None
         # On SQLite our own engine leaves WAL checkpoints to a thread of their own (see WalCheckpointer).
-        eng = engine or make_engine(config.storage.url, wal_autocheckpoint=False)
+        eng = engine or make_engine(config.storage.url, wal_autocheckpoint=False,
+                                    busy_timeout=config.storage.busy_timeout_seconds)
         if config.storage.auto_migrate:
             upgrade(eng)
         with session_factory(eng)() as s:
@@ -125,7 +133,8 @@ def create_app(
             classifier_paths=(nlp.rules, nlp.userdict),
         )
         if config.server.writer == "process":
-            writer = ProcessWriter(config.storage.url, services, wal_autocheckpoint=engine is not None)
+            writer = ProcessWriter(config.storage.url, services, wal_autocheckpoint=engine is not None,
+                                   busy_timeout=config.storage.busy_timeout_seconds)
         else:
             writer = ThreadWriter(app[ENGINE], services)
         pipeline = Pipeline(writer)
@@ -167,4 +176,5 @@ def create_app(
         app.router.add_post(adapter.path, _view(adapter))
         app.router.add_get(adapter.path, adapter.verify_url)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG))
     return app

@@ -39,8 +39,20 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
         return 2
     host = args.host or config.server.host
     port = args.port or config.server.port
+    workers = args.workers or config.server.workers
+    if workers > 1:
+        from bot.workers import serve
+
+        return serve(config, host, port, workers)
+    from bot.workers import sd_notify
+
     app = create_app(config)
     app.on_startup.append(gctune.on_startup)
+
+    async def ready(app) -> None:
+        sd_notify("READY=1")
+
+    app.on_startup.append(ready)
     web.run_app(app, host=host, port=port, print=lambda s: log.info("%s", s.strip()))
     return 0
 
@@ -204,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="run the web server")
     s.add_argument("--host")
     s.add_argument("--port", type=int)
+    s.add_argument("--workers", type=int, help="server processes on the port (default [server] workers)")
     s.set_defaults(func=cmd_serve)
 
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
@@ -241,7 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_loop")
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_ops", "bot.cli_loop")
 
 
 def _default_config() -> Path:

@@ -142,6 +142,8 @@ def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
             counts = delivery.counts(s)
         print("  ".join(f"{k}: {counts.get(k, 0)}" for k in ("pending", "sent", "dead")))
         return 0
+    if args.outbox_command == "failed":
+        return _failed(args, config)
     if args.outbox_command == "retry":
         with _session(config) as s:
             n = delivery.requeue(s, args.ids or None, utcnow())
@@ -149,6 +151,27 @@ def cmd_outbox(args: argparse.Namespace, config: Config) -> int:
         print(f"{n} 条消息重新排队")
         return 0
     return asyncio.run(_send_now(config))
+
+
+def _failed(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from handlers.texts import when
+    from storage import delivery
+
+    with _session(config) as s:
+        rows = delivery.failed(s, args.limit)
+    shown = [{"id": r.id, "target": "robot" if r.target_kind == "robot" else f"{r.target_kind}:{r.target}",
+              "msgtype": r.msgtype, "attempts": r.attempts, "created_at": r.created_at.isoformat(),
+              "reason": r.last_error} for r in rows]  # a robot's key is its credential: never printed
+    if args.json:
+        print(json.dumps(shown, ensure_ascii=False, indent=2))
+        return 0
+    for r, d in zip(rows, shown, strict=True):
+        print(f"#{d['id']:<6} {when(r.created_at)}  {d['target']:<30} {d['attempts']:>3}次  {d['reason']}")
+    if not rows:
+        print("没有发送失败的消息。")
+    return 0
 
 
 async def _send_now(config: Config) -> int:
@@ -197,6 +220,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     o.add_parser("status", help="how many messages are pending, sent, dead").set_defaults(func=cmd_outbox)
     o.add_parser("send", help="send what is due now, once (serve does this continuously)").set_defaults(
         func=cmd_outbox)
+    f = o.add_parser("failed", help="messages given up (dead), newest first, with the reason")
+    f.add_argument("--limit", type=int, default=100)
+    f.add_argument("--json", action="store_true")
+    f.set_defaults(func=cmd_outbox)
     r = o.add_parser("retry", help="put dead messages back in the queue (after fixing their cause)")
     r.add_argument("ids", nargs="*", type=int)
     r.set_defaults(func=cmd_outbox)

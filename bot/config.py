@@ -34,11 +34,28 @@ class ServerConfig(_Section):
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     max_body_bytes: Annotated[int, Field(ge=1024, le=64 * 1024 * 1024)] = 256 * 1024
     writer: Literal["thread", "process"] = "process"  # where messages are handled and committed (see README)
+    ready_outbox_lag_seconds: Annotated[float, Field(ge=0)] = 0  # /readyz fails past this outbox lag; 0: report only
+    workers: Annotated[int, Field(ge=1, le=64)] = 1  # server processes on one port (`serve --workers N`)
+    trusted_proxies: list[str] = []  # e.g. ["127.0.0.1"]: X-Forwarded-For from these names the real client
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for e in v:
+            try:
+                ipaddress.ip_network(e, strict=False)
+            except ValueError:
+                raise ValueError(f"{e!r} is not an IP address or network") from None
+        return v
 
 
 class StorageConfig(_Section):
     url: str = "sqlite:///gridbot.db"
     auto_migrate: bool = True  # `serve` brings the schema to head through Alembic before listening
+    # SQLite: how long the server waits for another process's lock before answering 503 (under WeCom's 5 s)
+    busy_timeout_seconds: Annotated[float, Field(gt=0, le=4)] = 2.0
 
 
 def _check_aes_key(v: str) -> str:
@@ -76,6 +93,21 @@ class WecomConfig(_Section):
 class BridgeConfig(_Section):
     secret: str = ""
     outbound_url: str | None = None  # where pushes to bridged chats are POSTed (signed); None: they go dead
+
+
+class LimitsConfig(_Section):
+    """Messages a minute before a sender (or a chat) gets one notice and the rest are dropped; 0: no limit."""
+
+    sender_per_minute: Annotated[int, Field(ge=0)] = 60
+    chat_per_minute: Annotated[int, Field(ge=0)] = 600
+
+
+class RetentionConfig(_Section):
+    """What is kept how long; 0 keeps it for ever. Run daily by the scheduler (``gridbot retention run`` too)."""
+
+    inbound_days: Annotated[float, Field(ge=0)] = 180  # raw inbound messages (texts, names) are deleted after
+    anonymise_closed_days: Annotated[float, Field(ge=0)] = 365  # closed tickets lose names and phone numbers after
+    time: Annotated[str, Field(pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")] = "03:30"  # Asia/Shanghai
 
 
 class NlpConfig(_Section):
@@ -254,7 +286,8 @@ class OutboxConfig(_Section):
     enabled: bool = True  # `serve` runs the outbox worker (off: rows wait for a process that runs one)
     poll_seconds: Annotated[float, Field(gt=0)] = 2.0
     batch: Annotated[int, Field(ge=1, le=1000)] = 50
-    max_attempts: Annotated[int, Field(ge=0)] = 0  # 0: retry transient failures until sent
+    max_attempts: Annotated[int, Field(ge=0)] = 30  # dead (with the reason) after so many failures; 0: no bound
+    max_age_hours: Annotated[float, Field(ge=0)] = 24  # ... or on a failure this long after it was made; 0: none
     backoff_base_seconds: Annotated[float, Field(gt=0)] = 5.0
     backoff_max_seconds: Annotated[float, Field(gt=0)] = 300.0
     claim_seconds: Annotated[float, Field(ge=30)] = 120.0  # a claimed row is hidden from other workers so long
@@ -343,6 +376,8 @@ class Config(_Section):
     digest: DigestConfig = DigestConfig()
     reminders: RemindersConfig = RemindersConfig()
     events: list[EventConfig] = []
+    limits: LimitsConfig = LimitsConfig()
+    retention: RetentionConfig = RetentionConfig()
     sla: SlaConfig = SlaConfig()
     calendar: CalendarConfig = CalendarConfig()
     loop: LoopConfig = LoopConfig()

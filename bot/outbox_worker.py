@@ -134,9 +134,10 @@ class OutboxWorker:
                 log.exception("outbox.send_crashed id=%s", row.id)
             self.failed += 1
             attempts = row.attempts + 1
-            if self._config.max_attempts and attempts >= self._config.max_attempts:
+            bound = self.gives_up(row, attempts)
+            if bound is not None:
                 await asyncio.to_thread(delivery.mark_dead, self._engine, row, claim_until,
-                                        f"gave up after {attempts} attempts: {reason}")
+                                        f"gave up after {bound}: {reason}")
                 log.error("outbox.dead id=%s to=%s attempts=%d reason=%s", row.id, _where(row), attempts, reason)
                 return None
             at = self._clock() + self.backoff(attempts, getattr(e, "retry_after", None))
@@ -149,6 +150,17 @@ class OutboxWorker:
             log.warning("outbox.claim_lost id=%s: sent, but the claim lapsed (raise [outbox] claim_seconds)", row.id)
         else:
             log.info("outbox.sent id=%s to=%s msgtype=%s", row.id, _where(row), row.msgtype)
+        return None
+
+    def gives_up(self, row: Outbox, attempts: int) -> str | None:
+        """Why a row that failed again is given up (its count or its age past the bound), or None to retry."""
+        c = self._config
+        if c.max_attempts and attempts >= c.max_attempts:
+            return f"{attempts} attempts"
+        if c.max_age_hours:
+            age = self._clock() - row.created_at
+            if age >= timedelta(hours=c.max_age_hours):
+                return f"{attempts} attempts over {age.total_seconds() / 3600:.1f} h"
         return None
 
     def backoff(self, attempts: int, hint: float | None = None) -> timedelta:

@@ -21,10 +21,12 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlmodel import Session
 
 from bot import gctune
 from handlers.context import Services
+from handlers.errors import BadPayload
 from handlers.messages import InboundMessage, Reply
 from handlers.router import handle, handle_batch
 from storage.db import make_engine, session_factory
@@ -35,6 +37,22 @@ log = logging.getLogger(__name__)
 
 class StoreUnavailable(Exception):
     """The batch could not be committed; nothing of it was stored and the platform should retry."""
+
+
+class Unstorable(BadPayload):
+    """This one message cannot be stored (the database refuses its values): refused with 400, alone."""
+
+
+def safe_reason(e: BaseException) -> str:
+    """What went wrong, without the statement's parameters (names, texts): the driver's error type and its
+    first line, which names the problem (a NUL byte, a value too long, a lost connection), not the data."""
+    orig = getattr(e, "orig", None) or e
+    first = (str(orig).strip().splitlines() or [""])[0][:200]
+    return f"{type(orig).__name__}: {first}" if first else type(orig).__name__
+
+
+def _ids(msgs) -> str:
+    return ",".join(f"{m.channel}/{m.msg_id}" for m in msgs)
 
 
 @dataclass(slots=True)
@@ -69,10 +87,11 @@ class ProcessWriter:
     inherits none of the server's threads or sockets). A child that dies fails its batch (503, the platform
     retries) and is replaced for the next one."""
 
-    def __init__(self, db_url: str, services: Services, *, wal_autocheckpoint: bool = True) -> None:
+    def __init__(self, db_url: str, services: Services, *, wal_autocheckpoint: bool = True,
+                 busy_timeout: float = 30.0) -> None:
         if services.clock is not utcnow:
             raise ValueError("a process writer keeps real time: an injected clock needs the thread writer")
-        self._args = (db_url, services.rules, services.classifier_paths, wal_autocheckpoint)
+        self._args = (db_url, services.rules, services.classifier_paths, wal_autocheckpoint, busy_timeout)
         self.executor: Executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -100,10 +119,11 @@ _CHILD: dict = {}
 
 
 def _child_init(db_url: str, rules, classifier_paths: tuple[str | None, str | None],
-                wal_autocheckpoint: bool) -> None:
+                wal_autocheckpoint: bool, busy_timeout: float = 30.0) -> None:
     from nlp import load_classifier
 
-    _CHILD["sessions"] = session_factory(make_engine(db_url, wal_autocheckpoint=wal_autocheckpoint))
+    _CHILD["sessions"] = session_factory(make_engine(db_url, wal_autocheckpoint=wal_autocheckpoint,
+                                                     busy_timeout=busy_timeout))
     _CHILD["services"] = Services(rules=rules, classifier=load_classifier(*classifier_paths),
                                   classifier_paths=classifier_paths)
     gctune.settle()
@@ -113,14 +133,26 @@ def _child_ready() -> bool:
     return "sessions" in _CHILD
 
 
+def _child_busy_timeout() -> int | None:
+    """SQLite's busy timeout of the child's connections, in ms (for tests)."""
+    with _CHILD["sessions"]() as s:
+        conn = s.connection()
+        return conn.exec_driver_sql("PRAGMA busy_timeout").scalar() if conn.dialect.name == "sqlite" else None
+
+
 def _child_commit(msgs: list[InboundMessage]) -> list[Reply]:
     return _commit_batch(_CHILD["sessions"], _CHILD["services"], msgs)
 
 
 def _commit_batch(sessions, services: Services, msgs: list[InboundMessage]) -> list[Reply]:
-    with sessions() as session:
-        replies = handle_batch(session, msgs, services)
-        session.commit()
+    """Handle and commit; a refusal of the database to store the values is ``Unstorable`` (picklable, for
+    the process writer), anything else is raised as it is."""
+    try:
+        with sessions() as session:
+            replies = handle_batch(session, msgs, services)
+            session.commit()
+    except (DataError, UnicodeError) as e:
+        raise Unstorable(safe_reason(e)) from None
     return replies
 
 
@@ -147,6 +179,10 @@ class Pipeline:
                 pass
         self._writer.close()
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
     async def submit(self, msg: InboundMessage) -> Reply:
         """Store and handle ``msg``; returns once it is committed."""
         existing = self._in_flight.get(msg.key)
@@ -165,17 +201,44 @@ class Pipeline:
                 batch.append(self._queue.get_nowait())
             try:
                 replies = await self._writer.commit([i.msg for i in batch])
-            except Exception as e:  # the whole transaction is gone: nobody gets an answer, all may retry
-                log.exception("pipeline.batch_failed size=%d", len(batch))
+            except Exception as e:  # the whole transaction is gone: find out who spoiled it
+                if len(batch) == 1:
+                    self._fail(batch[0], e)
+                    continue
+                log.warning("pipeline.batch_failed size=%d reason=%s ids=%s: retrying one by one",
+                            len(batch), safe_reason(e), _ids(i.msg for i in batch))
                 for item in batch:
-                    if not item.future.done():
-                        item.future.set_exception(StoreUnavailable(str(e)))
+                    await self._commit_alone(item)
                 continue
             self.batches += 1
             self.messages += len(batch)
             for item, reply in zip(batch, replies, strict=True):
                 if not item.future.done():
                     item.future.set_result(reply)
+
+    async def _commit_alone(self, item: _Item) -> None:
+        try:
+            [reply] = await self._writer.commit([item.msg])
+        except Exception as e:  # noqa: BLE001 - each message's own outcome
+            self._fail(item, e)
+            return
+        self.batches += 1
+        self.messages += 1
+        if not item.future.done():
+            item.future.set_result(reply)
+
+    @staticmethod
+    def _fail(item: _Item, e: Exception) -> None:
+        """One message's failure, logged by id: an unstorable one is refused, anything else is a 503."""
+        m = item.msg
+        if isinstance(e, Unstorable):
+            log.warning("pipeline.unstorable channel=%s msg_id=%s reason=%s", m.channel, m.msg_id, e.reason)
+            error: Exception = e
+        else:
+            log.error("pipeline.commit_failed channel=%s msg_id=%s reason=%s", m.channel, m.msg_id, safe_reason(e))
+            error = StoreUnavailable(safe_reason(e))
+        if not item.future.done():
+            item.future.set_exception(error)
 
 
 def handle_one(session: Session, msg: InboundMessage, services: Services) -> Reply:

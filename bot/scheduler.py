@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
 JOBS_TABLE = "apscheduler_jobs"
-CONFIG_PREFIXES = ("digest:", "event:", "reminders", "loop")
+CONFIG_PREFIXES = ("digest:", "event:", "reminders", "retention", "loop")
 
 
 @dataclass(slots=True)
@@ -115,8 +115,19 @@ def _announce(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
     return announce.fire(s, int(key), run_time)
 
 
+def _retention(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
+    from storage import retention
+
+    r = rt.config.retention
+    out = retention.run(rt.engine, rt.clock(), inbound_days=r.inbound_days,
+                        anonymise_closed_days=r.anonymise_closed_days)  # chunked, each its own transaction
+    log.info("retention.done inbound_deleted=%d tickets_anonymised=%d", out.inbound_deleted, out.tickets_anonymised)
+    return 0
+
+
 JOBS: dict[str, Callable[[Session, Runtime, str, datetime], int]] = {
-    "digest": _digest, "event": _event, "reminders": _reminders, "announce": _announce, "loop": _loop,
+    "digest": _digest, "event": _event, "reminders": _reminders, "announce": _announce,
+    "retention": _retention, "loop": _loop,
 }
 
 
@@ -208,6 +219,10 @@ def config_jobs(config: Config) -> dict[str, tuple[object, tuple[str, str]]]:
                                  ("digest", "weekly"))
     for ev in config.events:
         jobs[f"event:{ev.name}"] = (CronTrigger.from_crontab(ev.crontab(), timezone=TZ), ("event", ev.name))
+    r = config.retention
+    if r.inbound_days or r.anonymise_closed_days:
+        h, m = _hm(r.time)
+        jobs["retention"] = (CronTrigger(hour=h, minute=m, timezone=TZ), ("retention", "daily"))
     if config.reminders.enabled:
         jobs["reminders"] = (IntervalTrigger(minutes=config.reminders.check_minutes, timezone=TZ),
                              ("reminders", "check"))

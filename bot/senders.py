@@ -127,5 +127,23 @@ class Senders:
                     raise Retryable(f"bridge: HTTP {resp.status}")
                 if resp.status >= 400:
                     raise Permanent(f"bridge: HTTP {resp.status}")
+                reply = await resp.read()
         except (TimeoutError, aiohttp.ClientError) as e:
             raise Retryable(f"bridge: {type(e).__name__} {e}".strip()) from None
+        check_bridge_reply(resp.status, reply)
+
+
+def check_bridge_reply(status: int, body: bytes) -> None:
+    """The bridge's reply contract (README): a 2xx with the JSON object ``{"ok": true}`` is delivered.
+    ``{"ok": false, "error": "..."}`` is a failure the bridge reports (retried, bounded); any other body means
+    the URL is not a gridbot bridge (given up at once). Either way the reason names what came back."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        data = None
+    if isinstance(data, dict) and data.get("ok") is True:
+        return
+    shown = body[:200].decode("utf-8", "replace")
+    if isinstance(data, dict) and data.get("ok") is False:
+        raise Retryable(f"bridge: HTTP {status} ok=false error={str(data.get('error', ''))[:200]!r}")
+    raise Permanent(f"bridge: HTTP {status} without {{\"ok\": true}}: {shown!r}")

@@ -17,11 +17,11 @@ from pathlib import Path
 
 from sqlmodel import Session, col, select
 
-from handlers import texts
+from handlers import texts, texts_ops
 from handlers.announce import stamp
 from handlers.notify import grid_group
 from storage import stats
-from storage.delivery import enqueue_once
+from storage.delivery import enqueue_once, failed_count
 from storage.models import Community, Grid, Member, Street
 from storage.stats import Scope
 
@@ -67,6 +67,9 @@ def compose(session: Session, scope: Scope, *, kind: str, end: datetime, now: da
         oldest=stats.oldest_open(session, scope, oldest),
     )
     text = _with_loop(session, scope, text, start, end, now)
+    failed = failed_count(session, start, end)
+    if failed:
+        text += "\n" + texts_ops.pushes_failed(failed)
     week = stats.by_category(session, scope, end - PERIODS["weekly"], end)
     return Digest(scope, kind, text, week)
 

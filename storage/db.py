@@ -26,28 +26,35 @@ def normalise_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, echo: bool = False, wal_autocheckpoint: bool = True) -> Engine:
+def make_engine(url: str, *, echo: bool = False, wal_autocheckpoint: bool = True,
+                busy_timeout: float = 30.0) -> Engine:
     """``wal_autocheckpoint=False``: this engine's commits never copy the WAL back into the database file
-    themselves; a ``WalCheckpointer`` must then run beside it (the server does), else the WAL keeps growing."""
+    themselves; a ``WalCheckpointer`` must then run beside it (the server does), else the WAL keeps growing.
+    ``busy_timeout``: how long a SQLite statement waits for another process's lock before it fails (the
+    server keeps it under the platforms' 5 s deadline: ``[storage] busy_timeout_seconds``).
+
+    Errors never carry the statement's parameters (``hide_parameters``): they are residents' names and texts,
+    and exceptions end up in logs."""
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas(wal_autocheckpoint))
+        engine = create_engine(url, echo=echo, hide_parameters=True,
+                               connect_args={"check_same_thread": False, "timeout": busy_timeout})
+        event.listen(engine, "connect", _sqlite_pragmas(wal_autocheckpoint, busy_timeout))
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
 def is_sqlite(url: str) -> bool:
     return normalise_url(url).startswith("sqlite")
 
 
-def _sqlite_pragmas(wal_autocheckpoint: bool):
+def _sqlite_pragmas(wal_autocheckpoint: bool, busy_timeout: float):
     def on_connect(dbapi_conn, _record) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
         if not wal_autocheckpoint:
             cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()

@@ -93,3 +93,17 @@ def requeue(session: Session, ids: Sequence[int] | None, now: datetime) -> int:
     if ids:
         stmt = stmt.where(col(Outbox.id).in_(list(ids)))
     return session.execute(stmt.values(status="pending", next_attempt_at=now, attempts=0)).rowcount
+
+
+def failed(session: Session, limit: int = 100) -> list[Outbox]:
+    """Rows given up (status ``dead``), newest first, with the reason in ``last_error``."""
+    return list(session.scalars(select(Outbox).where(Outbox.status == "dead")
+                                .order_by(col(Outbox.id).desc()).limit(limit)))
+
+
+def failed_count(session: Session, start: datetime, end: datetime) -> int:
+    """How many rows made in [start, end) were given up."""
+    from sqlalchemy import func
+
+    return session.execute(select(func.count()).select_from(Outbox).where(
+        Outbox.status == "dead", col(Outbox.created_at) >= start, col(Outbox.created_at) < end)).scalar_one()

@@ -82,7 +82,7 @@ class Inbound(SQLModel, table=True):
     sender_name: str | None = Field(default=None, max_length=100)
     text: str = Field(sa_column=Column(Text, nullable=False))
     sent_at: datetime = Field(sa_column=_ts())
-    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    received_at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))  # retention purges by it
     grid_id: str | None = Field(default=None, max_length=64)
     ticket_id: int | None = Field(default=None)
     reply: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
@@ -92,6 +92,9 @@ class Ticket(SQLModel, table=True):
     __table_args__ = (
         Index("ix_ticket_grid_status", "grid_id", "status"),
         Index("ix_ticket_duplicate", "grid_id", "category", "location", "created_at"),  # "+1" look-ups
+        Index("ix_ticket_status_closed", "status", "closed_at"),  # retention: closed tickets by age; status lists
+        Index("ix_ticket_grid_created", "grid_id", "created_at"),  # digests: reported in a period
+        Index("ix_ticket_grid_resolved", "grid_id", "resolved_at"),  # digests: resolved in a period
     )
     id: int | None = Field(default=None, primary_key=True)  # the short number residents see: #12
     grid_id: str = Field(foreign_key="grid.id", max_length=64)

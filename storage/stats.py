@@ -58,23 +58,23 @@ def _n(cond) -> object:
 
 
 def summary(session: Session, scope: Scope, start: datetime, end: datetime, now: datetime) -> Summary:
+    """Three aggregates, each over an index range (reported in the period, resolved in the period, open now),
+    so the cost follows the period's tickets, not all the tickets the scope ever had."""
     t = Ticket
-    counted = t.status != "duplicate"  # a merged report is a follower of another ticket, not a new one
-    in_period = and_(col(t.created_at) >= start, col(t.created_at) < end, counted)
+    grids = col(t.grid_id).in_(grid_ids(scope))
     is_open = col(t.status).in_(OPEN_STATUSES)
-    resolved_in = and_(col(t.resolved_at) >= start, col(t.resolved_at) < end)
-    stmt = select(
-        _n(in_period),
-        _n(and_(in_period, col(t.status).in_(DONE_STATUSES))),
-        _n(and_(in_period, is_open)),
-        _n(resolved_in),
-        _n(is_open),
-        _n(and_(is_open, col(t.due_at) < now, t.status != "paused")),  # a paused ticket's clock stands still
-        _n(and_(resolved_in, col(t.rating).is_not(None))),
-        _n(and_(resolved_in, col(t.rating).in_(SATISFIED_RATINGS))),
-    ).where(col(t.grid_id).in_(grid_ids(scope)))
-    row = session.execute(stmt).one()
-    return Summary(*(int(v) for v in row))
+    new = session.execute(select(
+        func.count(), _n(col(t.status).in_(DONE_STATUSES)), _n(is_open),
+    ).where(grids, col(t.created_at) >= start, col(t.created_at) < end,
+            t.status != "duplicate")).one()  # a merged report is a follower of another ticket, not a new one
+    resolved = session.execute(select(
+        func.count(), _n(col(t.rating).is_not(None)), _n(col(t.rating).in_(SATISFIED_RATINGS)),
+    ).where(grids, col(t.resolved_at) >= start, col(t.resolved_at) < end)).one()
+    current = session.execute(select(func.count(), _n(and_(col(t.due_at) < now, t.status != "paused"))).where(
+        grids, is_open)).one()  # a paused ticket's clock stands still
+    return Summary(new=int(new[0]), new_resolved=int(new[1]), new_open=int(new[2]), resolved=int(resolved[0]),
+                   open_now=int(current[0]), overdue=int(current[1]), rated=int(resolved[1]),
+                   satisfied=int(resolved[2]))
 
 
 def by_category(session: Session, scope: Scope, start: datetime, end: datetime,

@@ -52,6 +52,7 @@ class FakeWecom:
         self.delivered: list[Delivered] = []
         self.calls: list[str] = []  # every API hit, for asserting token refreshes
         self.bridge_secret: str | None = None
+        self.bridge_reply: tuple[int, bytes] | None = None  # (status, body) the bridge receiver answers instead
         self._tokens = itertools.count(1)
         self._valid_tokens: set[str] = set()
         self._rate_limit = 0
@@ -283,6 +284,9 @@ class FakeWecom:
         if (p := self._trouble()) is not None:
             return web.Response(status=503) if p.status == 200 else p
         body = await self._json(request)
+        if self.bridge_reply is not None:
+            return web.Response(status=self.bridge_reply[0], body=self.bridge_reply[1],
+                                content_type="application/json")
         await self._record(Delivered("bridge", body["chat_id"], "text",
                                      {"content": body["text"], "mentioned_list": body.get("mentioned", [])}))
         return web.json_response({"ok": True})

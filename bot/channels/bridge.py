@@ -15,7 +15,9 @@ from typing import Annotated, Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from bot.channels import jsonguard
 from bot.channels.base import Adapter
+from bot.channels.clean import clean_text
 from handlers.errors import BadPayload, BadSignature
 from handlers.messages import InboundMessage, Reply
 
@@ -40,6 +42,12 @@ class BridgeMessage(BaseModel):
     def _ids_as_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int) and not isinstance(v, bool) else v
 
+    @field_validator("text", "sender_name", mode="before")
+    @classmethod
+    def _storable(cls, v: Any) -> Any:
+        # the edge's one rule (bot/channels/clean.py), applied before pydantic refuses a lone surrogate
+        return clean_text(v) if isinstance(v, str) else v
+
     @field_validator("sent_at")
     @classmethod
     def _aware(cls, v: datetime | None) -> datetime | None:
@@ -61,10 +69,7 @@ class BridgeAdapter(Adapter):
         given = request.headers.get(SIGNATURE_HEADER, "")
         if not hmac.compare_digest(given.encode(), sign(self._secret, body).encode()):
             raise BadSignature("bridge signature mismatch" if given else "bridge signature missing")
-        try:
-            data = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise BadPayload(f"bridge body is not JSON: {e}") from None
+        data = jsonguard.loads(body, "bridge body")
         if not isinstance(data, dict):
             raise BadPayload("bridge body is not a JSON object")
         try:

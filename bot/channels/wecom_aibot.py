@@ -25,6 +25,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.channels import jsonguard
 from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto
 from handlers.errors import BadPayload
@@ -42,10 +43,7 @@ def _dumps(o: Any) -> str:
 
 
 def _json_object(data: bytes | str, what: str) -> dict[str, Any]:
-    try:
-        obj = json.loads(data)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise BadPayload(f"{what} is not JSON: {e}") from None
+    obj = jsonguard.loads(data, what)
     if not isinstance(obj, dict):
         raise BadPayload(f"{what} is not a JSON object")
     return obj

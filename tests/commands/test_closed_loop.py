@@ -376,6 +376,14 @@ def test_every_change_is_an_event_and_events_are_never_updated_or_deleted(at, en
             with pytest.raises(DBAPIError, match="append-only"):
                 conn.execute(text(stmt))
             conn.rollback()
+        # the one edit allowed: retention masking a closed ticket's events (storage/retention.py)
+        conn.execute(text("UPDATE ticket SET status = 'closed'"))
+        conn.execute(text("UPDATE ticket_event SET text = '***', actor = 'anonymised' WHERE kind = 'opened'"))
+        for stmt in ("UPDATE ticket_event SET kind = 'x'", "UPDATE ticket_event SET actor = 'someone'",
+                     "DELETE FROM ticket_event"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                conn.execute(text(stmt))
+            conn.rollback()
 
 
 def test_the_console_runs_the_same_commands_without_a_chat(at, engine):
