@@ -32,6 +32,24 @@ print(time.perf_counter() - t0)
 """
 
 
+CLI_STARTUP = """
+import io, sys, time
+t0 = time.perf_counter()
+sys.stdin = io.StringIO("3号楼车棚的充电桩又坏了\\n")
+from bot.cli import main
+main(["--config", "config.example.toml", "classify"])
+print(time.perf_counter() - t0, file=sys.stderr)
+"""
+
+
+def _real_messages() -> list[str]:
+    path = ROOT.parent / "shared/corpus/real/train.jsonl"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(line)["text"] for line in fh if line.strip()]
+
+
 def _messages() -> list[str]:
     texts: list[str] = []
     for path in SOURCES:
@@ -67,11 +85,25 @@ def main() -> None:
     jieba.initialize()
     jieba_rate = _rate(jieba.lcut, texts, rounds)
     clf_rate = _rate(clf.classify, texts, rounds)
-    print(f"messages:          {len(texts)} distinct x {rounds} rounds")
+    rules_rate = _rate(clf.classify_rules, texts, rounds)
+    print(f"messages:          {len(texts)} distinct x {rounds} rounds (grid-style)")
     print(f"jieba.lcut:        {jieba_rate:10,.0f} msgs/s")
-    print(f"classify:          {clf_rate:10,.0f} msgs/s")
+    print(f"classify:          {clf_rate:10,.0f} msgs/s (rules + learned model)")
     print(f"ratio:             {clf_rate / jieba_rate:10.2f} x jieba.lcut")
+    print(f"rules alone:       {rules_rate:10,.0f} msgs/s ({clf_rate / rules_rate:.2f} x)")
+    real = _real_messages()
+    if real:
+        r_rounds = max(1, total // len(real))
+        r_jieba = _rate(jieba.lcut, real, r_rounds)
+        r_clf = _rate(clf.classify, real, r_rounds)
+        print(f"real text:         {len(real)} distinct x {r_rounds} rounds (../shared/corpus/real, "
+              f"{sum(map(len, real)) / len(real):.0f} characters on average)")
+        print(f"  jieba.lcut:      {r_jieba:10,.0f} msgs/s")
+        print(f"  classify:        {r_clf:10,.0f} msgs/s ({r_clf / r_jieba:.2f} x jieba.lcut)")
     print(f"start-up:          {startup:10.3f} s (fresh process: import + load + first classify)")
+    gridbot = subprocess.run([sys.executable, "-c", CLI_STARTUP], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stderr.strip().splitlines()[-1]
+    print(f"gridbot classify:  {float(gridbot):10.3f} s (fresh process: CLI + config + one line classified)")
 
 
 if __name__ == "__main__":

@@ -50,7 +50,8 @@ def build_adapters(config: Config) -> list[Adapter]:
                         replay_window=w.replay_window_seconds),
         WecomAibotAdapter(token=w.aibot.token, encoding_aes_key=w.aibot.encoding_aes_key,
                           replay_window=w.replay_window_seconds),
-        BridgeAdapter(config.bridge.secret),
+        BridgeAdapter(config.bridge.secret, chat_ids=config.bridge.chat_ids,
+                      replay_window=config.bridge.replay_window_seconds),
     ]
 
 
@@ -177,4 +178,7 @@ def create_app(
         app.router.add_get(adapter.path, adapter.verify_url)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG))
+    from bot.console import mount as mount_console  # the web console (bot/console), after the app's keys exist
+
+    mount_console(app, config)
     return app

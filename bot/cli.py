@@ -155,35 +155,92 @@ def _loop_fields(t) -> dict:
             "rating_score": t.rating_score, "rating_due_at": iso(t.rating_due_at)}
 
 
+def _names(session) -> dict[str, str]:
+    from sqlmodel import select
+
+    from storage.models import Member
+
+    return {m.userid: m.name for m in session.exec(select(Member)).all()}
+
+
+def _status_code(value: str) -> str:
+    """A status by its code or Chinese name (待受理, 办理中 ...)."""
+    from handlers.lifecycle import STATUSES
+    from handlers.texts import STATUS_NAMES
+
+    if value in STATUSES:
+        return value
+    for code, name in STATUS_NAMES.items():
+        if value in (name, name.split("，")[0]):
+            return code
+    names = "、".join(f"{c}（{STATUS_NAMES[c].split('，')[0]}）" for c in STATUSES)
+    raise argparse.ArgumentTypeError(f"没有「{value}」这个状态。可选：{names}")
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"「{value}」不是正整数")
+    return int(value)
+
+
 def cmd_tickets_list(args: argparse.Namespace, config: Config) -> int:
+    from sqlmodel import select
+
+    from bot.cli_format import clip, named, table
+    from handlers.privacy import mask
     from handlers.texts import CATEGORY_NAMES, STATUS_NAMES, when
+    from storage.models import Grid
     from storage.tickets import list_tickets
 
     with _session(config) as s:
+        if args.grid and s.get(Grid, args.grid) is None:
+            print(f"gridbot tickets list: 没有网格「{args.grid}」", file=sys.stderr)
+            return 2
         rows = list_tickets(s, status=args.status, grid_id=args.grid, limit=args.limit)
+        names = _names(s)
+        grids = {g.id: g.name for g in s.exec(select(Grid)).all()}
     if args.json:
         print(json.dumps([_ticket_dict(t) for t in rows], ensure_ascii=False, indent=2))
         return 0
-    for t in rows:
-        flag = "紧急 " if t.urgent else ""
-        print(f"#{t.id:<5} {flag}{CATEGORY_NAMES.get(t.category, t.category):<8} "
-              f"{STATUS_NAMES.get(t.status, t.status):<8} {t.grid_id:<14} {when(t.created_at)}  {t.text[:30]}")
     if not rows:
         print("没有工单。")
+        return 0
+    body = [[f"#{t.id}", ("紧急 " if t.urgent else "") + CATEGORY_NAMES.get(t.category, t.category),
+             STATUS_NAMES.get(t.status, t.status).split("，")[0], grids.get(t.grid_id, t.grid_id),
+             named(t.assignee, names) if not t.department else t.department, when(t.created_at),
+             clip(mask(t.text.replace("\n", " ")), 40)] for t in rows]
+    print(table(["工单", "类别", "状态", "网格", "承办", "反映时间", "内容"], body))
     return 0
 
 
+EVENT_NAMES = {
+    "opened": "反映", "plus_one": "+1", "accepted": "接单", "progress": "进展", "transferred": "转派",
+    "escalated": "上报", "mediation": "转交调解", "mediation_result": "调解结果", "follow_up": "回访",
+    "resolved": "办结", "rated": "评价", "reopened": "重新办理", "merged": "合并", "merged_in": "并入",
+    "recategorised": "改类", "sent_back": "退单", "withdrawn": "撤回", "amended": "补充", "relocated": "改位置",
+    "paused": "挂起", "resumed": "解挂", "supervised": "督办", "chased": "催办", "helper_added": "协办",
+    "escalated_after_rating": "不满意，上报", "auto_closed": "自动关闭", "sla_warned": "时限提醒",
+    "sla_escalated": "超时上报",
+}
+
+
 def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
-    from handlers.texts import CATEGORY_NAMES, STATUS_NAMES, when
-    from storage.models import Ticket
+    from bot.cli_format import named, table
+    from handlers.privacy import mask
+    from handlers.texts import CATEGORY_NAMES, LEVEL_NAMES, STATUS_NAMES, when
+    from storage.models import Grid, Ticket
+    from storage.org import describe
     from storage.tickets import events
 
     with _session(config) as s:
-        t = s.get(Ticket, args.number)
+        t = s.get(Ticket, args.number) if args.number <= 2**31 - 1 else None
         if t is None:
             print(f"没有工单 #{args.number}", file=sys.stderr)
             return 1
         evs = events(s, t.id)
+        names = _names(s)
+        grid = s.get(Grid, t.grid_id)
+        where = describe(s, grid) if grid else t.grid_id
     if args.json:
         d = _ticket_dict(t)
         d["events"] = [
@@ -193,13 +250,24 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
         ]
         print(json.dumps(d, ensure_ascii=False, indent=2))
         return 0
+    show = (lambda x: x) if args.reveal else mask
+    reporter = names.get(t.reporter_id) or t.reporter_name
     print(f"工单 #{t.id}  {CATEGORY_NAMES.get(t.category, t.category)}  {STATUS_NAMES.get(t.status, t.status)}"
           f"{'  紧急' if t.urgent else ''}")
-    print(f"网格：{t.grid_id}  承办：{t.assignee or '-'}  时限：{when(t.due_at)}")
-    print(f"内容：{t.text}")
+    print(f"网格：{where}（{t.grid_id}）  层级：{LEVEL_NAMES.get(t.level, t.level)}")
+    print(f"反映人：{f'{reporter}（{t.reporter_id}）' if reporter else t.reporter_id}  "
+          f"承办：{t.department or named(t.assignee, names)}  时限：{when(t.due_at)}")
+    print(f"内容：{show(t.text)}")
+    rows = []
     for e in evs:
-        change = f"{e.old_status or ''}→{e.new_status}" if e.old_status != e.new_status else ""
-        print(f"  {when(e.at)}  {e.actor:<12} {e.kind:<12} {change:<24} {e.text or ''}")
+        change = (f"{STATUS_NAMES.get(e.old_status or '', e.old_status or '').split('，')[0]}→"
+                  f"{STATUS_NAMES.get(e.new_status or '', e.new_status or '').split('，')[0]}"
+                  if e.old_status != e.new_status else "")
+        rows.append([when(e.at), named(e.actor, names), EVENT_NAMES.get(e.kind, e.kind), change.lstrip("→"),
+                     show(e.text or "")])
+    print(table(["时间", "操作人", "事项", "状态", "说明"], rows))
+    if not args.reveal:
+        print("（电话、身份证号已打码；有权限的工作人员可加 --reveal 查看）")
     return 0
 
 
@@ -239,13 +307,14 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("tickets", help="tickets").add_subparsers(dest="tickets_command", required=True)
     tl = t.add_parser("list", help="list tickets, newest first")
     tl.add_argument("--json", action="store_true")
-    tl.add_argument("--status")
+    tl.add_argument("--status", type=_status_code, help="a status code or its Chinese name (待受理, 办理中 ...)")
     tl.add_argument("--grid")
-    tl.add_argument("--limit", type=int, default=200)
+    tl.add_argument("--limit", type=_positive, default=200)
     tl.set_defaults(func=cmd_tickets_list)
     ts = t.add_parser("show", help="one ticket with its history")
-    ts.add_argument("number", type=lambda v: int(v.lstrip("#＃")))
+    ts.add_argument("number", type=lambda v: _positive(v.lstrip("#＃")))
     ts.add_argument("--json", action="store_true")
+    ts.add_argument("--reveal", action="store_true", help="show phone and ID-card numbers in full")
     ts.set_defaults(func=cmd_tickets_show)
 
     for name in EXTENSION_MODULES:
@@ -254,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_ops", "bot.cli_loop")
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_ops", "bot.cli_loop", "bot.cli_console",
+                                      "bot.cli_nlp")
 
 
 def _default_config() -> Path:
@@ -272,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    if not args.verbose:  # one line per message comes from the handlers; the access log is at -v
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     try:
         config = load_config(args.config or _default_config())
     except ConfigError as e:

@@ -94,29 +94,36 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_history(args: argparse.Namespace, config: Config) -> int:
-    from bot.cli import _session
+    from bot.cli import EVENT_NAMES, _names, _session
+    from bot.cli_format import named
     from handlers import texts_loop as tl
+    from handlers.privacy import mask
     from storage.models import Ticket
     from storage.tickets import events
 
     with _session(config) as s:
-        t = s.get(Ticket, args.number)
+        t = s.get(Ticket, args.number) if args.number <= 2**31 - 1 else None
         if t is None:
             print(f"没有工单 #{args.number}", file=sys.stderr)
             return 1
         evs = events(s, t.id)
+        names = _names(s)
     if args.json:
         print(json.dumps([{"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "old_status": e.old_status,
                            "new_status": e.new_status, "reason": e.text, "public": e.public,
                            "changes": e.changes or {}} for e in evs], ensure_ascii=False, indent=2))
         return 0
+    show = (lambda x: x) if args.reveal else mask
     print(f"工单 #{t.id} 的全部记录（{len(evs)} 条，只增不改）：")
     for e in evs:
         change = f"{e.old_status or ''}→{e.new_status}" if e.old_status != e.new_status else ""
-        print(tl.history_line(e.at, e.actor, e.kind, change, e.text))
+        kind = f"{EVENT_NAMES[e.kind]}（{e.kind}）" if e.kind in EVENT_NAMES else e.kind
+        print(tl.history_line(e.at, named(e.actor, names), kind, change, show(e.text) if e.text else None))
         for field, (old, new) in sorted((e.changes or {}).items()):
             if field != "status":
                 print(f"{'':>20}{field}: {old} → {new}")
+    if not args.reveal:
+        print("（电话、身份证号已打码；有权限的工作人员可加 --reveal 查看）")
     return 0
 
 
@@ -134,6 +141,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     tickets = sub.choices["tickets"]
     tsub = next(a for a in tickets._actions if isinstance(a, argparse._SubParsersAction))
     h = tsub.add_parser("history", help="one ticket's audit trail: every change with actor, time and reason")
-    h.add_argument("number", type=lambda v: int(v.lstrip("#＃")))
+    from bot.cli import _positive
+
+    h.add_argument("number", type=lambda v: _positive(v.lstrip("#＃")))
     h.add_argument("--json", action="store_true")
+    h.add_argument("--reveal", action="store_true", help="show phone and ID numbers unmasked")
     h.set_defaults(func=cmd_history)

@@ -52,20 +52,26 @@ def _cron(text: str) -> str:
 
 
 def cmd_announce(args: argparse.Namespace, config: Config) -> int:
-    from handlers import announce
+    from handlers import announce, notify
     from handlers.errors import CommandError
     from handlers.texts import when
     from storage.types import utcnow
 
     action = args.action or []
     with _session(config) as s:
+        notify.configure(s, config.ticket_rules())
         if action[:1] == ["list"]:
+            from bot.cli_format import clip, table
+
             rows = announce.listing(s, include_done=args.all)
-            for a in rows:
-                plan = a.cron and f"cron {a.cron}" or (when(a.at) if a.at else "立即")
-                print(f"#{a.id:<4} {a.status:<9} {plan:<20} {','.join(a.targets):<30} {a.text[:40]}")
             if not rows:
                 print("没有待发送的通知。")
+                return 0
+            body = []
+            for a in rows:
+                plan = a.cron and f"cron {a.cron}" or (when(a.at) if a.at else "立即")
+                body.append([f"#{a.id}", announce.status_text(s, a), plan, ",".join(a.targets), clip(a.text, 40)])
+            print(table(["通知", "状态", "时间", "对象", "内容"], body))
             return 0
         if action[:1] == ["cancel"] and len(action) == 2 and action[1].lstrip("#").isdigit():
             ann = announce.cancel(s, int(action[1].lstrip("#")))
@@ -73,7 +79,7 @@ def cmd_announce(args: argparse.Namespace, config: Config) -> int:
             if ann is None:
                 print(f"没有通知 #{action[1]}", file=sys.stderr)
                 return 1
-            print(f"通知 #{ann.id}：{ann.status}")
+            print(f"通知 #{ann.id}：{announce.status_text(s, ann)}")
             return 0 if ann.status == "cancelled" else 1
         if action:
             print("usage: gridbot announce [list [--all] | cancel ID | --to T ... (--text TEXT | --file F.md)]",
@@ -86,6 +92,7 @@ def cmd_announce(args: argparse.Namespace, config: Config) -> int:
         try:
             ann, n = announce.create(s, targets=args.to, text=text, created_by="cli", now=utcnow(), at=args.at,
                                      cron=args.cron)
+            status = announce.status_lines(s, args.to)
         except CommandError as e:
             print(e.user_text, file=sys.stderr)
             return 1
@@ -94,6 +101,8 @@ def cmd_announce(args: argparse.Namespace, config: Config) -> int:
         print(f"通知 #{ann.id} 已安排：{when(args.at) if args.at else 'cron ' + args.cron}")
     else:
         print(f"通知 #{ann.id} 已写入发送队列：{n} 条消息")
+        for line in status:
+            print(line)
     return 0
 
 
@@ -110,6 +119,13 @@ def cmd_digest(args: argparse.Namespace, config: Config) -> int:
     except ValueError as e:
         print(f"gridbot digest: {e}", file=sys.stderr)
         return 2
+    with _session(config) as s:
+        for scope in scopes:
+            try:
+                digest.scope_name(s, scope)
+            except LookupError:
+                print(f"gridbot digest: 没有「{scope}」这个范围（网格、社区或街道编号不存在）", file=sys.stderr)
+                return 2
     now = utcnow()
     d = config.digest
     with _session(config) as s:

@@ -93,6 +93,11 @@ class WecomConfig(_Section):
 class BridgeConfig(_Section):
     secret: str = ""
     outbound_url: str | None = None  # where pushes to bridged chats are POSTed (signed); None: they go dead
+    # The bridge's own id space: only these chats are accepted, and a bridge sender is a member only when
+    # mapped here (bridge sender id → member userid) or linked by that member with 「绑定 桥接账号」.
+    chat_ids: list[str] = []
+    members: dict[str, str] = {}
+    replay_window_seconds: Annotated[int, Field(ge=0)] = 300  # signed timestamps older than this are refused
 
 
 class LimitsConfig(_Section):
@@ -247,6 +252,8 @@ class OrgConfig(_Section):
             if g.community not in communities:
                 raise ValueError(f"grids[{i}].community: unknown community {g.community!r}")
         for i, m in enumerate(self.members):
+            if m.userid.startswith("bridge:"):
+                raise ValueError(f"members[{i}].userid: 'bridge:' is the bridge's own id space")
             for gid in m.grids:
                 if gid not in grids:
                     raise ValueError(f"members[{i}].grid: unknown grid {gid!r}")
@@ -363,6 +370,21 @@ class EventConfig(_Section):
         return f"{int(m)} {int(h)} * * {self.weekday or '*'}"
 
 
+class ConsoleConfig(_Section):
+    """The web console under /console/ (bot/console)."""
+
+    enabled: bool = True
+    secret_key: Annotated[str, Field(min_length=16)] = "change-me-console-session-key"  # signs/encrypts cookies
+    cookie_secure: bool = False  # true behind HTTPS: the session cookie is then sent over HTTPS only
+    session_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 12
+    login_max_failures: Annotated[int, Field(ge=1)] = 5  # failures per user or address before a pause
+    login_lock_seconds: Annotated[float, Field(ge=1)] = 300
+    page_size: Annotated[int, Field(ge=5, le=500)] = 50
+    simulator: bool = False  # /console/simulator: a group chat that talks through the signed bridge
+    public_communities: list[str] = []  # communities whose /public/{community} board (三务公开) is open
+    map_url: str = "https://uri.amap.com/search?keyword={q}"  # a ticket's place on a map; {q}: the place
+
+
 class Config(_Section):
     server: ServerConfig = ServerConfig()
     storage: StorageConfig = StorageConfig()
@@ -381,6 +403,7 @@ class Config(_Section):
     sla: SlaConfig = SlaConfig()
     calendar: CalendarConfig = CalendarConfig()
     loop: LoopConfig = LoopConfig()
+    console: ConsoleConfig = ConsoleConfig()
 
     def ticket_rules(self) -> TicketRules:
         t = self.tickets
@@ -395,6 +418,9 @@ class Config(_Section):
             rating_window=timedelta(days=self.loop.rating_days),
             auto_close_as=self.loop.auto_close_as,
             chase_period=timedelta(hours=self.loop.chase_hours),
+            outbound=self.outbound_kinds(),
+            bridge_members=tuple(sorted(self.bridge.members.items())),
+            bridge_chats=frozenset(self.bridge.chat_ids),
         )
 
     def work_calendar(self):
@@ -424,6 +450,16 @@ class Config(_Section):
                             else Duration(t.urgent_deadline_hours, "h")),
             categories=categories, warn_fraction=s.warn_fraction, calendar=self.work_calendar(),
         )
+
+    def outbound_kinds(self) -> frozenset[str]:
+        """The push channels that can deliver at all: the WeCom app needs its credentials, bridged chats
+        an outbound URL; a group robot needs only its grid's key (checked per grid)."""
+        kinds = {"robot"}
+        if self.wecom.corp_id and self.wecom.secret:
+            kinds |= {"user", "appchat"}
+        if self.bridge.outbound_url:
+            kinds.add("bridge")
+        return frozenset(kinds)
 
 
 def _where(loc: tuple) -> str:

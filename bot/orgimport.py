@@ -310,3 +310,31 @@ def _check_references(session: Session, plan: Plan, source: str) -> list[str]:
         if grid_id not in grids:
             out.append(f"{label('lists', i)}：未知网格 {grid_id!r}")
     return sorted(set(out), key=out.index)
+
+
+# --- spreadsheets (the web console's import) ----------------------------------------------------------------------
+
+
+def xlsx_to_csv(data: bytes) -> str:
+    """The first sheet of an .xlsx file as CSV text, for the same checks as a CSV file."""
+    from openpyxl import load_workbook
+
+    try:
+        ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    except Exception as e:  # noqa: BLE001 - any unreadable file gets the same clear answer
+        raise OrgFileError([f"无法读取 Excel 文件：{type(e).__name__}"]) from None
+    out = io.StringIO()
+    w = csv.writer(out)
+    for row in ws.iter_rows(values_only=True):
+        w.writerow(["" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+                    for v in row])
+    return out.getvalue()
+
+
+def plan_from_csv_text(session: Session, text: str, source: str) -> Plan:
+    """``load_plan`` for CSV text already in memory (an upload): every problem with its row, or the plan."""
+    plan, problems = _from_csv(text, source)
+    problems = sorted(problems + _check_references(session, plan, source), key=_row_order)
+    if problems:
+        raise OrgFileError(problems)
+    return plan

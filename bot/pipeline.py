@@ -91,7 +91,8 @@ class ProcessWriter:
                  busy_timeout: float = 30.0) -> None:
         if services.clock is not utcnow:
             raise ValueError("a process writer keeps real time: an injected clock needs the thread writer")
-        self._args = (db_url, services.rules, services.classifier_paths, wal_autocheckpoint, busy_timeout)
+        self._args = (db_url, services.rules, services.classifier_paths, wal_autocheckpoint, busy_timeout,
+                      logging.getLogger().getEffectiveLevel())
         self.executor: Executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
@@ -119,8 +120,11 @@ _CHILD: dict = {}
 
 
 def _child_init(db_url: str, rules, classifier_paths: tuple[str | None, str | None],
-                wal_autocheckpoint: bool, busy_timeout: float = 30.0) -> None:
+                wal_autocheckpoint: bool, busy_timeout: float = 30.0, log_level: int = logging.INFO) -> None:
     from nlp import load_classifier
+
+    # a spawned child starts with no logging: the handlers' one line per message must reach stderr too
+    logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     _CHILD["sessions"] = session_factory(make_engine(db_url, wal_autocheckpoint=wal_autocheckpoint,
                                                      busy_timeout=busy_timeout))

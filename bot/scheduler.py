@@ -64,6 +64,9 @@ class Runtime:
 
     def transact(self, fn: Callable[..., int], *args) -> int:
         with session_factory(self.engine)() as s:
+            from handlers import notify
+
+            notify.configure(s, self.config.ticket_rules())  # which push channels deliver, the bridge's chats
             n = fn(s, *args)
             s.commit()
         return n

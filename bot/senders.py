@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import aiohttp
 
-from bot.channels.bridge import SIGNATURE_HEADER, sign
+from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.wecom_api import Image, Permanent, Retryable, WecomClient
 from storage.models import Outbox
 
@@ -119,7 +119,9 @@ class Senders:
         payload = json.dumps({"chat_id": row.target, "text": _text_of(row.body),
                               "mentioned": list(row.body.get("mentioned_list") or [])},
                              ensure_ascii=False).encode()
-        headers = {SIGNATURE_HEADER: sign(self._bridge_secret, payload), "Content-Type": "application/json"}
+        stamp = str(int(time.time()))
+        headers = {SIGNATURE_HEADER: sign(self._bridge_secret, payload, stamp), TIMESTAMP_HEADER: stamp,
+                   "Content-Type": "application/json"}
         try:
             async with self._http.post(self._bridge_url, data=payload, headers=headers,
                                        timeout=self._timeout) as resp:

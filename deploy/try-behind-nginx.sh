@@ -91,8 +91,9 @@ echo "ok: TLS, /readyz from workers$pids"
 
 # 2. a signed report through TLS and nginx: stored and answered with a ticket
 MSG='{"msg_id":"nginx-1","chat_id":"bridge-quehua-1","sender_id":"zhaomin","sender_name":"赵敏","text":"3号楼2单元门口的充电桩坏了三天了"}'
-SIG=$(printf '%s' "$MSG" | "$PY" -c "import sys,hmac,hashlib; print('sha256='+hmac.new(b'$SECRET', sys.stdin.buffer.read(), hashlib.sha256).hexdigest())")
-reply=$("${CURL[@]}" -X POST "$BASE/bridge/message" -H "X-Gridbot-Signature: $SIG" --data-binary "$MSG")
+TS=$(date +%s)
+SIG=$(printf '%s.%s' "$TS" "$MSG" | "$PY" -c "import sys,hmac,hashlib; print('sha256='+hmac.new(b'$SECRET', sys.stdin.buffer.read(), hashlib.sha256).hexdigest())")
+reply=$("${CURL[@]}" -X POST "$BASE/bridge/message" -H "X-Gridbot-Timestamp: $TS" -H "X-Gridbot-Signature: $SIG" --data-binary "$MSG")
 echo "$reply" | grep -q '"ticket": 1' || fail "no ticket for the report: $reply"
 echo "ok: signed report answered: ticket 1"
 

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
-from handlers import texts
+from handlers import notify, texts, wording
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
 from handlers.errors import CommandError
 from handlers.messages import Reply
-from handlers.notify import grid_group
+from storage import org
 from storage.delivery import enqueue_once
 from storage.models import Announcement, Grid, Member
 from storage.stats import Scope, grid_ids
@@ -38,26 +39,72 @@ def check_target(text: str) -> str:
     return text
 
 
-def destinations(session: Session, targets: list[str]) -> list[Destination]:
-    """Where ``targets`` are reached, each once, in a stable order."""
-    out: list[Destination] = []
+@dataclass(frozen=True, slots=True)
+class Group:
+    """One group an announcement is meant for, and how it is reached (None: it cannot be)."""
+
+    grid: str  # the grid's name, for the status
+    via: str  # 群机器人 | 应用群聊 | 桥接群 chat id
+    dest: Destination | None
+
+
+def grid_groups(session: Session, grid: Grid) -> list[Group]:
+    """Every group of a grid, each through its own channel: its WeCom group (robot, else app chat) and each
+    bridged chat bound to it."""
+    name = org.describe(session, grid)
+    out: list[Group] = []
+    if grid.robot_key:
+        out.append(Group(name, "群机器人", ("robot", grid.robot_key)))
+    elif grid.appchat_id:
+        out.append(Group(name, "应用群聊", ("appchat", grid.appchat_id)))
+    bridged = notify._rules(session).bridge_chats
+    for chat in sorted(org.chats_of_grid(session, grid.id)):
+        if chat in bridged:
+            out.append(Group(name, f"桥接群 {chat}", ("bridge", chat)))
+    if not out:
+        log.warning("announce.unreachable_grid grid=%s reason=no robot_key, appchat_id or bridged chat", grid.id)
+        out.append(Group(name, "", None))
+    return out
+
+
+def groups(session: Session, targets: list[str]) -> tuple[list[Group], list[Destination]]:
+    """The groups ``targets`` name (grid scopes) and the people (roles, users), each once, in a stable order."""
+    found: list[Group] = []
+    people: list[Destination] = []
     for t in targets:
         kind, _, ident = t.partition(":")
         if kind in ("grid", "community", "street"):
             grids = session.exec(select(Grid).where(col(Grid.id).in_(grid_ids(Scope(kind, ident))))
                                  .order_by(col(Grid.id))).all()
             for g in grids:
-                dest = grid_group(g)
-                if dest is None:
-                    log.warning("announce.unreachable_grid grid=%s reason=no robot_key or appchat_id", g.id)
-                else:
-                    out.append(dest)
+                found += [x for x in grid_groups(session, g) if x not in found]
         elif kind == "role":
-            out += [("user", u) for u in session.exec(
+            people += [("user", u) for u in session.exec(
                 select(Member.userid).where(Member.role == ident).order_by(col(Member.userid))).all()]
         elif kind == "user":
-            out.append(("user", ident))
-    return list(dict.fromkeys(out))
+            people.append(("user", ident))
+    return found, list(dict.fromkeys(people))
+
+
+def destinations(session: Session, targets: list[str]) -> list[Destination]:
+    """Where ``targets`` are reached, each once, in a stable order."""
+    found, people = groups(session, targets)
+    return list(dict.fromkeys([g.dest for g in found if g.dest is not None] + people))
+
+
+def status_lines(session: Session, targets: list[str]) -> list[str]:
+    """Per group (and for the people), what happens to the announcement: queued, or why it cannot be."""
+    found, people = groups(session, targets)
+    lines = []
+    for g in found:
+        if g.dest is None:
+            lines.append(wording.group_unreachable(g.grid))
+        else:
+            lines.append(wording.group_status(g.grid, g.via, notify.deliverable(session, g.dest)))
+    if people:
+        ok = sum(notify.deliverable(session, d) for d in people)
+        lines.append(wording.people_status(len(people), ok))
+    return lines
 
 
 def stamp(dt: datetime) -> str:
@@ -82,6 +129,8 @@ def create(session: Session, *, targets: list[str], text: str, created_by: str, 
     """Store an announcement; without ``at`` or ``cron`` it is pushed at once. Returns it and the rows made."""
     for t in targets:
         check_target(t)
+    if at is not None and at <= now:
+        raise CommandError(f"announcement at {at.isoformat()} is in the past", wording.announce_in_past(at))
     if not destinations(session, targets):
         raise CommandError(f"no destination for {targets}", texts.ANNOUNCE_NO_TARGET.format(targets="、".join(targets)))
     ann = Announcement(targets=list(targets), text=text, at=at, cron=cron, created_by=created_by, created_at=now)
@@ -105,6 +154,25 @@ def fire(session: Session, announcement_id: int, fire_time: datetime) -> int:
     if ann.cron is None:
         ann.status = "sent"
     return n
+
+
+ANNOUNCEMENT_STATUS_NAMES = {"scheduled": "待发送", "sent": "已发送", "cancelled": "已取消"}
+
+
+def status_text(session: Session, ann: Announcement) -> str:
+    """The status people read: a "sent" announcement whose messages still wait says so."""
+    from storage.models import Outbox
+
+    if ann.status == "sent":
+        rows = session.exec(select(Outbox.status).where(col(Outbox.dedup_key).startswith(f"announce:{ann.id}:"))
+                            ).all()
+        waiting = sum(1 for r in rows if r == "pending")
+        dead = sum(1 for r in rows if r not in ("pending", "sent"))
+        if waiting:
+            return f"发送中（{waiting} 条待发）"
+        if dead:
+            return f"部分未送达（{dead} 条）"
+    return ANNOUNCEMENT_STATUS_NAMES.get(ann.status, ann.status)
 
 
 def cancel(session: Session, announcement_id: int) -> Announcement | None:
@@ -148,8 +216,31 @@ def announce_in_chat(ctx: Context, inv: Invocation) -> Reply:
     text = " ".join(words).strip()
     if inv.number is not None or not targets or not text:
         raise CommandError("announce usage", texts.ANNOUNCE_USAGE)
+    for t in targets:
+        why = out_of_scope(ctx, t)
+        if why is not None:
+            raise CommandError(f"announce target {t} outside {ctx.actor}'s scope", why)
     ann, n = create(ctx.session, targets=targets, text=text, created_by=ctx.actor, now=ctx.now)
-    return Reply(texts.announce_done(number=ann.id, reached=n))
+    return Reply(wording.announce_report(ann.id, status_lines(ctx.session, targets)))
+
+
+def out_of_scope(ctx: Context, target: str) -> str | None:
+    """Targets must lie inside the sender's scope: grids, communities and streets wholly within it; roles
+    and single people only for an admin of everywhere (no street), or people inside the sender's grids."""
+    from handlers.permissions import scope_grids
+
+    grids = scope_grids(ctx)
+    if grids is None:
+        return None
+    kind, _, ident = target.partition(":")
+    if kind in ("grid", "community", "street"):
+        wanted = set(ctx.session.scalars(grid_ids(Scope(kind, ident))).all())
+        return None if wanted and wanted <= grids else wording.announce_out_of_scope(target)
+    if kind == "user":
+        m = org.member(ctx.session, ident)
+        if m is not None and m.grid_id in grids:
+            return None
+    return wording.announce_out_of_scope(target)
 
 
 ANNOUNCE = REGISTRY.add(Command(

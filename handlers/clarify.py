@@ -6,13 +6,13 @@ import re
 
 from sqlmodel import select
 
-from handlers import texts
+from handlers import texts, wording
 from handlers.context import Context
 from handlers.intake import Request
 from handlers.messages import Reply
 from handlers.tickets import open_or_join
 from nlp import Classification, Location
-from storage.models import Clarification
+from storage.models import Clarification, Correction
 
 YES = re.compile(r"^(是|是的|对|对的|嗯+|没错|对头|是滴|yes|y|好|中|可以)[。!！~～.]*$", re.I)
 NO = re.compile(r"^(不是|不对|算了|不用了?|没事了?|取消|no|n)[。!！~～.]*$", re.I)
@@ -63,8 +63,48 @@ def ask(ctx: Context, c: Classification, text: str) -> Reply:
         text=text, guess=c.category, asked_at=ctx.now, expires_at=ctx.now + ctx.rules.clarify_ttl,
     ))
     _pending_keys(ctx).add(_key(ctx))
-    options = [o for o in OPTIONS if o != c.category][:3]
-    return Reply(texts.clarify(c.category, options))
+    return Reply(wording.clarify(text, likely(c)))
+
+
+# What a vague message is most likely about, after the classifier's guess: categories people confuse.
+RELATED = {
+    "property": ("utilities", "safety"), "utilities": ("property", "environment"), "roads": ("property", "transport"),
+    "charging": ("property", "safety"), "waste": ("environment", "property"), "environment": ("waste", "property"),
+    "parking": ("roads", "property"), "safety": ("property", "utilities"), "dispute": ("legal", "property"),
+    "legal": ("dispute", "policy"), "policy": ("legal", "other"), "transport": ("roads", "other"),
+    "other": ("property", "utilities", "environment"),
+}
+_VAGUE = re.compile(r"那个|这个|东西|它|那玩意|又坏|又不行|不行了|咋整|怎么办|有人管")
+_PUNCT = re.compile(r"[\s\W_]+")
+
+
+def likely(c: Classification) -> list[str]:
+    """Two or three likely categories, the guess first (never 其他 first when something better exists)."""
+    guess = c.category if c.category in RELATED else "other"
+    options = [guess, *RELATED[guess]]
+    if options[0] == "other":
+        options = [*RELATED["other"]]
+    return list(dict.fromkeys(options))[:3]
+
+
+def is_fragment(text: str, c: Classification) -> bool:
+    """A single word or a fragment ("电梯", "那个东西又坏了"): ask instead of opening a ticket. An urgent
+    message is never held back."""
+    if c.urgent:
+        return False
+    core = _PUNCT.sub("", text)
+    if len(core) <= 4:
+        return True
+    return len(core) <= 10 and not c.location.key() and bool(_VAGUE.search(core))
+
+
+def unsure_fragment(text: str, c: Classification, threshold: float) -> Classification | None:
+    """A fragment the classifier calls chatter, but unsure of it ("那个东西又坏了": the learned model vetoes the
+    rules' request just below its threshold): worth the one question rather than silence. The classification to
+    ask with (其他 as the guess), or None to stay silent."""
+    if c.is_request or c.confidence >= threshold or not is_fragment(text, c):
+        return None
+    return Classification("other", False, c.keywords, c.location, c.confidence)
 
 
 def _named_category(answer: str) -> str | None:
@@ -81,17 +121,31 @@ def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request:
     classifier = ctx.services.classifier
     original = classifier.classify(pending.text)
     if NO.match(text):
+        _teach(ctx, pending, "none")  # the resident's 不是: a labelled example for `gridbot nlp train`
         return Reply(texts.CLARIFY_DROPPED)
+    if (choice := re.fullmatch(r"\s*([1-3１-３])\s*", text)) is not None:  # "2": the second choice offered
+        options = likely(Classification(pending.guess, False, (), Location(), 0.0))
+        i = int(choice.group(1).translate(str.maketrans("１２３", "123"))) - 1
+        if i < len(options):
+            return open_or_join(ctx, ctx.grid, _with_category(original, options[i]), pending.text)
     if YES.match(text):
         return open_or_join(ctx, ctx.grid, _with_category(original, pending.guess), pending.text)
     named = _named_category(text)
     if named is not None:
+        if named != pending.guess:
+            _teach(ctx, pending, named)
         return open_or_join(ctx, ctx.grid, _with_category(original, named), pending.text)
     combined = f"{pending.text} {text}"
     c = classifier.classify(combined)
     if not c.is_request:
         c = _with_category(original, pending.guess)
     return open_or_join(ctx, ctx.grid, c, combined)
+
+
+def _teach(ctx: Context, pending: Clarification, label: str) -> None:
+    """Store the resident's answer as a correction without a ticket (``gridbot nlp train --corrections``)."""
+    ctx.session.add(Correction(ticket_id=None, text=pending.text, old_category=pending.guess, new_category=label,
+                               actor=ctx.actor, at=ctx.now))
 
 
 def _with_category(c: Classification, category: str) -> Classification:

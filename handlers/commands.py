@@ -11,12 +11,17 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from handlers import texts
+from handlers import texts, wording
 from handlers.context import Context
 from handlers.errors import CommandError, PermissionDenied
 from handlers.messages import MENTIONS, Reply
 
-_NUM = r"[#＃]?\s*(\d{1,9})"
+MAX_NUMBER = 2**31 - 1  # ticket numbers are 32-bit integers in the database
+
+# After a command word: a ticket number as a whole token ("12", "#12", "12" glued to the word), or a
+# token that looks like one but is not ("1abc", "1e9"): refused with a hint rather than read as #1.
+_NUMBER_TOKEN = re.compile(r"^[#＃]?\s*(\d+)$")
+_LOOKS_NUMERIC = re.compile(r"^[#＃]?\s*\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,36 +81,55 @@ class Registry:
         if self._compiled is None:
             words = sorted(self._by_word, key=len, reverse=True)
             alt = "|".join(re.escape(w) for w in words)
-            self._compiled = re.compile(rf"^(?P<word>{alt})(?![A-Za-z])\s*(?:{_NUM})?\s*(?P<rest>.*)$", re.S)
+            self._compiled = re.compile(rf"^(?P<word>{alt})(?![A-Za-z])(?P<after>.*)$", re.S)
         return self._compiled
 
     def parse(self, text: str) -> Invocation | None:
-        """The command in ``text``, or None when it is an ordinary message."""
+        """The command in ``text``, or None when it is an ordinary message.
+
+        A ticket number is a whole token: ``接单 1abc``, ``进度 1e9`` and ``接单 abc`` are refused with a
+        line saying how to write it (``CommandError``), never read as #1. A command word standing alone
+        (``接单``, ``进度``) is a command without its number: answered the same way.
+        """
         text = MENTIONS.sub("", text).strip()
         if not text:
             return None
-        m = re.match(r"^[#＃]\s*(\d{1,9})\s+(\S+)\s*(.*)$", text, re.S)
+        m = re.match(r"^[#＃]\s*(\d+)\s+(\S+)\s*(.*)$", text, re.S)
         if m and (cmd := self.get(m.group(2))) is not None and cmd.ticket != "none":
-            return Invocation(cmd, int(m.group(1)), m.group(3).strip())
+            return Invocation(cmd, _number(cmd, m.group(1)), m.group(3).strip())
         m = self._pattern().match(text)
         if m is None:
             if text.startswith("/"):
                 raise CommandError(f"unknown command {text.split()[0]}",
                                    texts.UNKNOWN_COMMAND.format(word=text.split()[0]))
             return None
-        cmd = self.get(m.group("word"))
+        word = m.group("word")
+        cmd = self.get(word)
         assert cmd is not None
+        after = m.group("after")
+        slash = word.startswith("/")
         if cmd.ticket == "none" and cmd.text:
-            return self._with_text(cmd, m.group("word"), text[m.end("word"):])
-        number = int(m.group(2)) if m.group(2) else None
-        rest = m.group("rest").strip()
-        if cmd.ticket == "required" and number is None:
-            if cmd.word.startswith("/") or m.group("word").startswith("/"):
-                raise CommandError("missing ticket number", f"请带上工单号，例如「{cmd.word} 12」。")
+            return self._with_text(cmd, word, after)
+        if cmd.ticket == "none":
+            if after.strip() and not slash:
+                return None  # "帮助一下邻居…" is a sentence
+            return Invocation(cmd, None, after.strip())
+        spaced = not after or after[0].isspace() or slash
+        stripped = after.strip()
+        if not stripped:
+            if cmd.ticket == "required":
+                raise CommandError(f"{cmd.word}: missing ticket number", wording.missing_number(cmd.word))
+            return Invocation(cmd, None, "")
+        token, _, rest = stripped.partition(" ") if spaced else _glued(stripped)
+        if _NUMBER_TOKEN.match(token):
+            return Invocation(cmd, _number(cmd, _NUMBER_TOKEN.match(token).group(1)), rest.strip())
+        if not spaced and not _LOOKS_NUMERIC.match(stripped):
             return None  # "进度怎么样了" is a sentence, not a command
-        if cmd.ticket == "none" and (number is not None or rest) and not m.group("word").startswith("/"):
-            return None  # "帮助一下邻居…" is a sentence
-        return Invocation(cmd, number, rest)
+        if _LOOKS_NUMERIC.match(token):
+            raise CommandError(f"{cmd.word}: bad ticket number {token!r}", wording.bad_number(cmd.word, token))
+        if cmd.ticket == "optional":
+            return Invocation(cmd, None, stripped)
+        raise CommandError(f"{cmd.word}: no ticket number in {token!r}", wording.missing_number(cmd.word))
 
     @staticmethod
     def _with_text(cmd: Command, word: str, after: str) -> Invocation | None:
@@ -117,6 +141,13 @@ class Registry:
             return None
         return Invocation(cmd, None, rest)
 
+    def parse_quietly(self, text: str) -> Invocation | None:
+        """``parse`` for looking back at stored messages: a malformed command is still a command."""
+        try:
+            return self.parse(text)
+        except CommandError:
+            return self.get(text.split()[0]) if text.split() else None
+
     def help_for(self, ctx: Context) -> str:
         lines = ["可用命令："]
         for c in self.commands:
@@ -125,6 +156,22 @@ class Registry:
                 lines += [f"· {line}" for allowed, line in c.more_help if allowed(ctx)]
         lines.append("工单号可写作 12 或 #12。")
         return "\n".join(lines)
+
+
+def _glued(after: str) -> tuple[str, str, str]:
+    """"12 已联系" → ("12", " ", "已联系"); "12abc" → ("12abc", "", ""): the token runs to the next space."""
+    token, sep, rest = after.partition(" ")
+    m = re.match(r"^([#＃]?\s*\d+)([\u4e00-\u9fff，。,].*)$", token)
+    if m:  # "进度12已联系厂家": the number ends where the Chinese begins
+        return m.group(1), " ", m.group(2) + sep + rest
+    return token, sep, rest
+
+
+def _number(cmd: Command, digits: str) -> int:
+    n = int(digits)
+    if n > MAX_NUMBER or n == 0:
+        raise CommandError(f"{cmd.word}: ticket number {digits} out of range", wording.number_too_large(digits))
+    return n
 
 
 REGISTRY = Registry()

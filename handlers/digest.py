@@ -126,10 +126,19 @@ def default_scopes(session: Session) -> list[Scope]:
 # --- the chart --------------------------------------------------------------------------------------------------
 
 
+def _packaged_font() -> str | None:
+    """Noto Sans CJK shipped by a pip dependency (noto-cjk-sans-otc), so a fresh machine draws Chinese."""
+    try:
+        from noto_cjk_sans_otc import FONT_PATH
+    except ImportError:
+        return None
+    return str(FONT_PATH)
+
+
 def _font(path: str | None, size: int):
     from PIL import ImageFont
 
-    for candidate in ([path] if path else []) + list(CJK_FONTS):
+    for candidate in ([path] if path else []) + [_packaged_font()] + list(CJK_FONTS):
         if candidate and Path(candidate).exists():
             return ImageFont.truetype(candidate, size), True
     return ImageFont.load_default(size=size), False
@@ -181,8 +190,11 @@ def enqueue_digest(session: Session, digest: Digest, dests: list[tuple[str, str]
         except Exception as e:  # noqa: BLE001 - a missing library or font must not cost the digest
             log.warning("digest.chart_failed scope=%s reason=%s: %s", digest.scope, type(e).__name__, e)
             fallback = texts.digest_chart_fallback(digest.week)
+    text = digest.text
+    if chart:  # the chart (or its text) gives every category: the text does not list the top ones again
+        text = "\n".join(line for line in text.splitlines() if not line.startswith(texts.DIGEST_TOP_HEAD))
     for kind, target in dests:
-        n += enqueue_once(session, f"{key}:{kind}:{target}:text", kind, target, digest.text)
+        n += enqueue_once(session, f"{key}:{kind}:{target}:text", kind, target, text)
         if image is not None and kind != "bridge":
             n += enqueue_once(session, f"{key}:{kind}:{target}:chart", kind, target, "", msgtype="image",
                               body=dict(image))

@@ -7,12 +7,13 @@ workers' notices each go in with one executemany. Replies are composed once the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers import texts
+from handlers import notify, texts
 from handlers.context import Services
 from handlers.messages import InboundMessage, Reply
 from nlp import Classification
@@ -33,21 +34,32 @@ class Request:
     reply: Reply | None = None
 
 
-def place_text(c: Classification) -> str:
-    """"3号楼2单元", "后屯村东门" for replies."""
+_NUMERAL = r"[\d一二三四五六七八九十两〇零]+"
+_BUILDING = re.compile(rf"{_NUMERAL}\s*(?:号楼|[#＃]楼|栋|幢|号)")
+_UNIT = re.compile(rf"{_NUMERAL}\s*单元")
+_ROOM = re.compile(r"\d+\s*(?:室|房间)")
+
+
+def _at(pattern: re.Pattern[str], text: str) -> int:
+    m = pattern.search(text)
+    return m.start() if m else len(text)
+
+
+def place_text(c: Classification, text: str = "") -> str:
+    """"3号楼2单元", "7号楼楼道", "后屯村东门" for replies, in the order the resident wrote them."""
     loc = c.location
-    parts = []
+    parts: list[tuple[int, int, str]] = []  # (where in the text, default order, part)
     if loc.place:
-        parts.append(loc.place)
+        parts.append((text.find(loc.place) % (len(text) + 1), 0, loc.place))
     if loc.building is not None:
-        parts.append(f"{loc.building}号楼")
+        parts.append((_at(_BUILDING, text), 1, f"{loc.building}号楼"))
     if loc.unit is not None:
-        parts.append(f"{loc.unit}单元")
+        parts.append((_at(_UNIT, text), 2, f"{loc.unit}单元"))
     if loc.room:
-        parts.append(f"{loc.room}室")
-    if loc.gate and loc.gate not in parts:
-        parts.append(loc.gate)
-    return "".join(parts)
+        parts.append((_at(_ROOM, text), 3, f"{loc.room}室"))
+    if loc.gate and loc.gate not in [p for _, _, p in parts]:
+        parts.append((text.find(loc.gate) % (len(text) + 1), 4, loc.gate))
+    return "".join(p for _, _, p in sorted(parts))
 
 
 def handler_of(session: Session, grid: Grid) -> tuple[str | None, str]:
@@ -113,7 +125,8 @@ class Intake:
                     f"办理时限：{texts.when(row['due_at'])} 前。接单请发「接单 {n}」。"), now=now))
             r.reply = Reply(texts.ticket_opened(
                 number=n, category=r.c.category, urgent=r.c.urgent, handler=handler_of(s, r.grid)[1],
-                grid=org.describe(s, r.grid), due=row["due_at"], place=place_text(r.c)), n)
+                grid=org.describe(s, r.grid), due=row["due_at"], place=place_text(r.c, r.text),
+                worker_told=bool(assignee) and notify.deliverable(s, ("user", assignee))), n)
 
         resolved = [(r, target if isinstance(target, int) else numbers[id(target)], status)
                     for r, target, status in joins]

@@ -13,6 +13,9 @@ Rules of the table worth knowing:
   or the mediator / worker resolves it directly, or it is escalated when mediation fails.
 - Only ``resolved`` can be rated: 满意 / 基本满意 close it, 不满意 reopens it (new deadline, assignee told).
 - ``closed`` and ``duplicate`` are final, except that a follow-up visit may still be recorded on a closed ticket.
+- 退单 (the lead handler, with a reason) puts a held ticket back to ``open``: assigned to whoever transferred it,
+  else unassigned, the grid's workers and the community secretaries asked to dispatch it again.
+- 挂起 (``paused``) stops the clocks until 解挂; 撤回 by the reporter closes a ticket not yet finished.
 
 Every change is one ``UPDATE ticket … SET version = version + 1 WHERE id = :id AND version = :v``: when
 another process changed the ticket since it was read, no row matches and the step is refused (``Conflict``),
@@ -58,12 +61,16 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "rate_bad": _to("reopened", "resolved"),
     "merge": _to("duplicate", "open", "in_mediation", *WORKING),
     "recategorise": {s: s for s in STATUSES if s != "duplicate"},
+    # 退单 by the lead handler, with a reason: back to whoever transferred it, else to the grid, to dispatch again
+    "send_back": _to("open", *WORKING),
+    "withdraw": _to("closed", *OPEN, "paused"),  # 撤回: the reporter, before it is finished
+    "amend": {s: s for s in (*OPEN, "paused")},  # 补充: the reporter corrects text or place
+    "relocate": {s: s for s in STATUSES if s != "duplicate"},  # 改位置: staff fix the place
     # the closed loop (handlers/loop.py)
     "pause": _to("paused", "in_mediation", *WORKING),  # 挂起: the clocks stop
     "resume": _to("in_progress", "paused"),  # 解挂: they run again, deadlines moved on by the pause
     "supervise": {s: s for s in (*OPEN, "paused")},  # 督办: a note and perhaps a new deadline
     "chase": {s: s for s in (*OPEN, "paused")},  # 催办 by the reporter
-    "send_back": _to("open", *WORKING),  # 退单: back to the one who handed it over, to dispatch again
     "add_helper": {s: s for s in (*OPEN, "paused")},  # 协办
     "rate_bad_again": _to("escalated", "resolved"),  # a second 不满意: one level up, 回访 by the secretary
     "auto_close": _to("closed", "resolved"),  # no rating within the window: 默认满意 or 未评价
@@ -73,7 +80,8 @@ EVENT_KINDS = {
     "accept": "accepted", "note": "progress", "transfer": "transferred", "escalate": "escalated",
     "mediate": "mediation", "mediated": "mediation_result", "follow_up": "follow_up", "resolve": "resolved",
     "rate_ok": "rated", "rate_bad": "reopened", "merge": "merged", "recategorise": "recategorised",
-    "pause": "paused", "resume": "resumed", "supervise": "supervised", "chase": "chased", "send_back": "sent_back",
+    "send_back": "sent_back", "withdraw": "withdrawn", "amend": "amended", "relocate": "relocated",
+    "pause": "paused", "resume": "resumed", "supervise": "supervised", "chase": "chased",
     "add_helper": "helper_added", "rate_bad_again": "escalated_after_rating", "auto_close": "auto_closed",
 }
 
@@ -154,7 +162,7 @@ def apply(
     event.changes = audit or None
     if public and notice:
         notify.to_followers(ctx.session, ticket, notice)
-    log.info("ticket.transition ticket=%s action=%s actor=%s %s->%s version=%s", ticket.id, action, ctx.actor,
+    log.debug("ticket.transition ticket=%s action=%s actor=%s %s->%s version=%s", ticket.id, action, ctx.actor,
              old, new, ticket.version)
     return ticket
 

@@ -32,10 +32,40 @@ def _grid(ctx: Context) -> Grid:
 def query(kind: str):
     def run(ctx: Context, inv: Invocation) -> Reply:
         grid = _grid(ctx)
-        rows, more = lists.search(ctx.session, grid.id, kind, inv.rest)
+        rows, more = lists.search(ctx.session, grid.id, kind, inv.rest, alternatives=alternatives(inv.rest))
         return Reply(texts.list_found(kind, inv.rest, [(e.id, e.name, e.contact, e.detail) for e in rows], more))
 
     return run
+
+
+# What people call the same thing: a search for one finds entries named by another ("药店" finds "大药房").
+SYNONYMS: tuple[frozenset[str], ...] = tuple(frozenset(g) for g in (
+    {"药店", "药房", "大药房", "药铺", "医药"},
+    {"医院", "诊所", "卫生院", "卫生站", "卫生服务站", "卫生室", "门诊"},
+    {"超市", "便利店", "商店", "小卖部"},
+    {"助餐", "食堂", "老年餐", "助老餐", "饭堂"},
+    {"维修", "修理", "家电维修", "水电维修"},
+    {"开锁", "锁匠"},
+    {"快递", "驿站", "菜鸟"},
+    {"理发", "美发", "理发店"},
+    {"派出所", "警务室", "民警"},
+    {"养老", "日间照料", "养老院", "敬老院"},
+))
+_SUFFIXES = ("店", "房", "铺", "馆", "站", "所", "室")
+
+
+def alternatives(keyword: str) -> list[list[str]]:
+    """For each word of a search: the word, its synonyms, and its stem without a shop suffix (药店 → 药)."""
+    out = []
+    for word in keyword.split():
+        alts = {word}
+        for group in SYNONYMS:
+            if word in group:
+                alts |= group
+        if len(word) >= 2 and word.endswith(_SUFFIXES):
+            alts.add(word[:-1])
+        out.append(sorted(alts, key=len))
+    return out
 
 
 def parse_entry(rest: str) -> tuple[str, str | None, str | None]:

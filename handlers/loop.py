@@ -17,34 +17,34 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from handlers import lifecycle, notify, texts
+from handlers import lifecycle, notify, texts, wording
 from handlers import texts_loop as tl
 from handlers.commands import REGISTRY
 from handlers.context import Context, Services
 from handlers.errors import CommandError, NotFound
 from handlers.messages import InboundMessage, Reply
-from handlers.permissions import REPORTER, STAFF, Rule, in_scope, is_role
+from handlers.permissions import REPORTER, RETURNER, STAFF, Rule, in_scope, is_follower, is_role
 from handlers.sla import TZ
-from handlers.staff import NEXT_LEVEL, _grid_worker_of, _me, _required, ticket_command
+from handlers.staff import NEXT_LEVEL, _grid_worker_of, _me, _required, _tell_other_followers, ticket_command
 from storage import org, staff
 from storage.models import Community, Grid, Member, Outbox, Street, Ticket, TicketEvent, TicketHelper
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
-OWNER = STAFF & in_scope  # the lead handler (assignee, the department it was transferred to) or staff in scope
+OWNER = STAFF & in_scope  # 挂起 / 解挂 / 协办: staff in scope (incl. the department it was transferred to)
 SUPERVISOR = is_role("secretary", "admin") & in_scope  # 督办: a secretary, or the grid centre (admin)
 
 SYSTEM = "gridbot"
 
 
 def _chaser(ctx: Context, target) -> str | None:
-    if target is None or REPORTER.deny(ctx, target) is None:
+    if target is None or is_follower.deny(ctx, target) is None:
         return None
     return tl.not_follower_chase(target.id)
 
 
-CHASER = Rule(_chaser, "反映人")  # 催办: the reporter or a follower
+CHASER = Rule(_chaser, "反映人")  # 催办: the reporter or a follower (rating is the reporter's only)
 
 
 # --- who holds a ticket -----------------------------------------------------------------------------------------
@@ -189,36 +189,37 @@ def chase(ctx: Context, t: Ticket, rest: str) -> Reply:
 # --- 退单, 转派 with 主办/协办 ----------------------------------------------------------------------------------------
 
 
-def _handed_over_by(session: Session, t: Ticket, not_: str) -> str | None:
-    """Who last transferred the ticket (other than ``not_``)."""
+def _handed_over_by(session: Session, t: Ticket, not_: str) -> Member | None:
+    """The member of staff who last transferred the ticket (other than ``not_``), if still on record."""
     stmt = (select(TicketEvent.actor).where(TicketEvent.ticket_id == t.id, TicketEvent.kind == "transferred",
                                              TicketEvent.actor != not_)
             .order_by(col(TicketEvent.id).desc()))
-    return session.exec(stmt).first()
+    actor = session.exec(stmt).first()
+    m = org.member(session, actor) if actor else None
+    return m if m is not None and m.role != "resident" else None
 
 
 def send_back(ctx: Context, t: Ticket, reason: str) -> Reply:
+    """退单 N 原因, by the lead handler (RETURNER): back to whoever transferred it, to dispatch again; with no
+    transfer, back to open unassigned and the grid's workers and the community's secretaries asked to reassign
+    it. The event (actor, time, reason, the handler's change) is the hand-over's record."""
     reason = _required(reason, f"退单 {t.id} 不属于本单位职责")
     lifecycle.target_status(t, "send_back")
     s = ctx.session
-    back_to = _handed_over_by(s, t, ctx.actor)
-    changes: dict = {"department": None}
-    if t.assignee == ctx.actor or t.assignee is None or back_to is not None:
-        changes["assignee"] = back_to
-    lifecycle.apply(ctx, t, "send_back", text=reason, **changes)
-    if back_to is not None:
-        told = [back_to]
-        m = org.member(s, back_to)
-        to = texts.staff_name(m.role, m.name) if m else back_to
+    back = _handed_over_by(s, t, ctx.actor)
+    lifecycle.apply(ctx, t, "send_back", text=reason, public=False, department=None,
+                    assignee=back.userid if back else None)
+    if back is not None:
+        told = [back.userid]
     else:
         workers = [w.userid for w in org.staff_of_grid(s, t.grid_id, "grid_worker")]
         _, secs = upper_secretaries(s, t, "community")
-        told = list(dict.fromkeys([*workers, *(m.userid for m in secs)]))
-        to = "网格"
+        told = [u for u in dict.fromkeys([*workers, *(m.userid for m in secs)]) if u != ctx.actor]
+    reached = bool(told)
     for u in told:
-        if u != ctx.actor:
-            notify.to_member(s, u, tl.sent_back_dm(t.id, _me(ctx), reason))
-    return Reply(tl.sent_back_reply(t.id, to), t.id)
+        reached &= notify.to_member(s, u, wording.sent_back_dm(t.id, _me(ctx), reason, t.text))
+    to = texts.staff_name(back.role, back.name) if back else None
+    return Reply(wording.sent_back_reply(t.id, to, reached), t.id)
 
 
 _HELPERS = re.compile(r"\s*(?:协办(?:人)?)\s*[:：]?\s*(.+)$")
@@ -299,6 +300,7 @@ def unsatisfied(ctx: Context, t: Ticket, reason: str, score: int | None = None) 
     lifecycle.apply(ctx, t, "rate_bad", text=reason or texts.RATING_NAMES["unsatisfied"], rating="unsatisfied",
                     rating_score=score, due_at=due, resolve_working=working, resolved_at=None, rating_due_at=None,
                     reopen_count=t.reopen_count + 1)
+    _tell_other_followers(ctx, t, wording.reopened_follower_notice(t.id))
     holder = t.assignee or (w.userid if (w := _grid_worker_of(ctx, t)) else None)
     if holder:
         notify.to_member(ctx.session, holder, texts.reopened_dm(t.id, reason, due))
@@ -320,6 +322,7 @@ def rate(ctx: Context, t: Ticket, rest: str) -> Reply:
     if rating == "unsatisfied":
         return unsatisfied(ctx, t, note, score)
     lifecycle.apply(ctx, t, "rate_ok", text=note or texts.RATING_NAMES[rating], rating=rating, rating_score=score)
+    _tell_other_followers(ctx, t, wording.rated_notice(t.id, texts.RATING_NAMES[rating]))
     return Reply(tl.scored_reply(t.id, score, rating) if score else texts.rated_reply(t.id, rating), t.id)
 
 
@@ -389,12 +392,12 @@ def act(session: Session, services: Services, actor: str, number: int, word: str
 
 # --- the registry -------------------------------------------------------------------------------------------------
 
-HELPER_RULE: Rule = OWNER  # who may add 协办: whoever may hand the ticket over
+HELPER_RULE: Rule = OWNER  # who may add 协办: staff in scope, as for 挂起
 
 ticket_command("挂起", pause, OWNER, aliases=("/pause",))
 ticket_command("解挂", resume, OWNER, aliases=("/resume",))
 ticket_command("督办", supervise, SUPERVISOR, aliases=("/supervise",))
 ticket_command("催办", chase, CHASER, aliases=("/chase",))
-ticket_command("退单", send_back, OWNER, aliases=("/sendback",))
+ticket_command("退单", send_back, RETURNER, aliases=("/sendback",))
 ticket_command("协办", add_helper, HELPER_RULE, aliases=("/helper",))
 ticket_command("评价", rate, REPORTER, aliases=("/rate",))

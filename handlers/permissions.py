@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from handlers import texts
+from handlers import texts, wording
 from handlers.context import Context
 from handlers.errors import PermissionDenied
 from storage import org, staff
@@ -149,6 +149,37 @@ def _helps(ctx: Context, target: Target) -> str | None:
 
 is_helper = Rule(_helps, "协办人")
 
+
+def _reports(ctx: Context, target: Target) -> str | None:
+    """Only the reporter rates and confirms: a "+1" follower is told the outcome and may ask for progress."""
+    if not isinstance(target, Ticket) or target.reporter_id == ctx.actor:
+        return None
+    if ticket_store.is_follower(ctx.session, target.id, ctx.actor):
+        return wording.follower_cannot_rate(target.id)
+    return texts.not_follower(target.id)
+
+
+is_reporter = Rule(_reports, "反映人")
+
+
+def _leads(ctx: Context, target: Target) -> str | None:
+    """退单: only the ticket's lead handler hands it back: the staff of the department it was transferred to,
+    else the person holding it (who accepted it or got it by 转派); 协办 helpers are not the lead."""
+    if not isinstance(target, Ticket):
+        return None
+    m = ctx.member
+    if m is not None and m.role == "department":
+        return None if target.department and target.department == m.department else texts.not_department(
+            target.id, m.department)
+    if target.assignee == ctx.actor and target.department is None:
+        return None
+    from storage.models import TicketHelper
+
+    if ctx.session.get(TicketHelper, (target.id, ctx.actor)) is not None:
+        return wording.helper_cannot_send_back(target.id)
+    return wording.not_lead(target.id)
+
+
 LEVEL_RANK = {"grid": 0, "community": 1, "street": 2}
 
 
@@ -171,10 +202,11 @@ holds_level = Rule(_holds_level)
 # the roles, and who may do what
 STAFF = is_role("grid_worker", "mediator", "department", "secretary", "admin")
 HANDLER = is_role("grid_worker", "secretary", "admin") & in_scope  # accept, transfer, escalate, mediate, ...
-CLOSER = is_role("grid_worker", "mediator", "secretary", "admin") & in_scope  # 办结
+CLOSER = is_role("grid_worker", "mediator", "department", "secretary", "admin") & in_scope  # 办结
+RETURNER = is_role("department", "grid_worker", "mediator", "secretary", "admin") & Rule(_leads)  # 退单: the lead
 NOTE_TAKER = STAFF & (in_scope | is_helper)  # 进度 12 <text>; 协办 staff too
 MEDIATOR = is_role("mediator") & in_scope
 ESCALATOR = HANDLER & holds_level
-REPORTER = is_follower
-GRID_KEEPER = is_role("admin") | (is_role("grid_worker", "secretary") & in_scope)  # binding chats to a grid
+REPORTER = is_reporter  # 满意 / 基本满意 / 不满意: the reporter only
+GRID_KEEPER = is_role("admin", "grid_worker", "secretary") & in_scope  # binding chats: a street admin in its street
 LIST_KEEPER = is_role("grid_worker", "secretary", "admin") & in_scope  # 添加资源 ..., on ctx.grid

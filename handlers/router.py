@@ -7,12 +7,15 @@ import logging
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-import handlers.announce  # noqa: F401  (registers 群发通知: announcements by secretaries and admins)
+import handlers.amend  # noqa: F401  (registers 撤回 / 补充 for reporters, 改位置 for staff)
+import handlers.announce  # noqa: F401
+import handlers.backlog  # noqa: F401  (registers 补录: tickets from messages sent before the chat was bound)
+import handlers.identity  # noqa: F401  (registers 绑定: a member links their bridge account)  (registers 群发通知: announcements by secretaries and admins)
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.loop  # noqa: F401  (registers the closed loop: 挂起, 解挂, 督办, 催办, 退单, 协办, 评价)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
-from handlers import clarify, texts
+from handlers import clarify, identity, notify, privacy, texts
 from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
@@ -39,6 +42,9 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
     The batch shape is for speed: one insert for all messages, one update for all replies.
     """
     now = services.clock()
+    notify.configure(session, services.rules)
+    stored = msgs
+    msgs = [identity.resolve(session, m, services.rules) for m in msgs]  # the bridge's own id space
     if len(msgs) > 1:
         org.preload(session, {m.sender_id for m in msgs}, {m.chat_id for m in msgs if m.chat_id})
     places = [_place(session, m) for m in msgs]
@@ -46,7 +52,7 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
         {"channel": m.channel, "msg_id": m.msg_id, "chat_id": m.chat_id, "sender_id": m.sender_id,
          "sender_name": m.sender_name, "text": m.text, "sent_at": m.sent_at, "received_at": now,
          "grid_id": grid.id if grid else None}
-        for m, (_member, grid) in zip(msgs, places, strict=True)
+        for m, (_member, grid) in zip(stored, places, strict=True)
     ])
     intake = Intake(session, services, now)
     results: list[Reply | Request] = []
@@ -55,7 +61,7 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
         row_id = ids.get(msg.key)
         rows.append(row_id)
         if row_id is None:
-            log.info("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
+            log.debug("inbound.duplicate channel=%s msg_id=%s", msg.channel, msg.msg_id)
             results.append(Reply(*inbound.stored_reply(session, msg.channel, msg.msg_id)))
             continue
         ctx = Context(session=session, services=services, msg=msg, inbound_id=row_id, member=member, grid=grid,
@@ -64,12 +70,31 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
     intake.flush()
 
     replies = [r.reply if isinstance(r, Request) else r for r in results]
+    if log.isEnabledFor(logging.INFO):
+        refused = session.info.pop("refused", {})
+        for msg, row_id, reply in zip(msgs, rows, replies, strict=True):
+            _log_outcome(msg, row_id, reply, refused.get(row_id))
     inbound.set_outcomes(session, [
         (row_id, reply.text, reply.ticket)
         for row_id, reply in zip(rows, replies, strict=True)
         if row_id is not None and (reply.text is not None or reply.ticket is not None)
     ])
     return replies
+
+
+def _log_outcome(msg: InboundMessage, row_id: int | None, reply: Reply, refused: str | None) -> None:
+    """One INFO line per message with what was decided; the details of each step are at DEBUG."""
+    if row_id is None:
+        outcome = "duplicate"
+    elif refused is not None:
+        outcome = "refused"
+    else:
+        inv = REGISTRY.parse_quietly(msg.text)
+        word = inv.command.word if isinstance(inv, Invocation) else (inv.word if inv is not None else None)
+        outcome = (f"command:{word}" if word else "ticket" if reply.ticket is not None
+                   else "silent" if reply.text is None else "answered")
+    log.info("message channel=%s msg_id=%s sender=%s chat=%s outcome=%s ticket=%s%s", msg.channel, msg.msg_id,
+             msg.sender_id, msg.chat_id or "-", outcome, reply.ticket or "-", f" reason={refused}" if refused else "")
 
 
 def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, org.Grid | None]:
@@ -90,16 +115,19 @@ def _run(ctx: Context) -> Reply | Request:
         if inv is None and ctx.grid is not None and not clarify.is_pending(ctx):
             c = ctx.services.classifier.classify(ctx.text)
             if not c.is_request:
-                return Reply.silent()  # most chatter: nothing to write
-            if c.confidence >= ctx.rules.confidence_threshold:
+                c = clarify.unsure_fragment(ctx.text, c, ctx.rules.confidence_threshold)
+                if c is None:
+                    return Reply.silent()  # most chatter: nothing to write
+            if c.confidence >= ctx.rules.confidence_threshold and not clarify.is_fragment(ctx.text, c):
                 return open_or_join(ctx, ctx.grid, c, ctx.text)  # most requests: written with the batch
         if inv is not None and ctx.intake is not None:
             ctx.intake.flush()  # a command may read the tickets this batch has opened so far
         with ctx.session.begin_nested():
             return dispatch(ctx, inv, c)
     except CommandError as e:
-        log.info("command.refused channel=%s msg_id=%s sender=%s reason=%s",
-                 msg.channel, msg.msg_id, msg.sender_id, e.reason)
+        log.debug("command.refused channel=%s msg_id=%s sender=%s reason=%s",
+                  msg.channel, msg.msg_id, msg.sender_id, privacy.mask(e.reason))
+        ctx.session.info.setdefault("refused", {})[ctx.inbound_id] = privacy.mask(e.reason)
         return Reply(e.user_text)
     except Exception:
         log.exception("handler.failed channel=%s msg_id=%s", msg.channel, msg.msg_id)
@@ -119,8 +147,10 @@ def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | No
             return clarify.answer(ctx, pending, ctx.text)
         c = ctx.services.classifier.classify(ctx.text)
         if not c.is_request:
-            return Reply.silent()
-    if c.confidence < ctx.rules.confidence_threshold:
+            c = clarify.unsure_fragment(ctx.text, c, ctx.rules.confidence_threshold)
+            if c is None:
+                return Reply.silent()
+    if c.confidence < ctx.rules.confidence_threshold or clarify.is_fragment(ctx.text, c):
         return clarify.ask(ctx, c, ctx.text)
     return open_or_join(ctx, ctx.grid, c, ctx.text)
 
@@ -139,5 +169,5 @@ def _unbound(ctx: Context) -> Reply:
             ctx.session.add(Notice(kind=kind, chat_id=chat, sender_id=sender, at=ctx.now))
     except IntegrityError:  # another process gave it a moment ago
         return Reply.silent()
-    log.info("inbound.unbound kind=%s chat=%s sender=%s", kind, chat, sender)
+    log.debug("inbound.unbound kind=%s chat=%s sender=%s", kind, chat, sender)
     return Reply(texts.UNBOUND_CHAT if msg.chat_id else texts.UNREGISTERED_SENDER)

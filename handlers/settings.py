@@ -23,6 +23,10 @@ class TicketRules:
     auto_close_as: str = "default_satisfied"  # or "unrated"
     chase_period: timedelta = timedelta(hours=24)  # one 催办 per reporter and ticket per period
     sla: SlaPolicy = field(default_factory=SlaPolicy)  # the two clocks and the working-day calendar
+    # push channels that can deliver (a reply says someone was told only when a send was queued to one)
+    outbound: frozenset[str] = frozenset({"user", "appchat", "robot", "bridge"})
+    bridge_members: tuple[tuple[str, str], ...] = ()  # bridge sender id → member userid, from [bridge] members
+    bridge_chats: frozenset[str] = frozenset()  # [bridge] chat_ids: a grid's chats reached through the bridge
 
     def deadline(self, category: str, urgent: bool) -> timedelta:
         if urgent:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 import handlers.queries  # noqa: F401  (registered first: help lists 进度 / 我的工单 / 帮助 before these)
-from handlers import lifecycle, notify, texts
+from handlers import lifecycle, notify, texts, wording
 from handlers.commands import REGISTRY, Command, Invocation
 from handlers.context import Context
 from handlers.errors import CommandError, InvalidTransition, NotFound
@@ -53,6 +53,11 @@ def _me(ctx: Context) -> str:
     return texts.staff_name(m.role, m.name) if m is not None else ctx.actor
 
 
+def _reporter_told(ctx: Context, t: Ticket) -> bool:
+    """Whether the push just written reaches the reporter through a channel that can deliver."""
+    return notify.last_told(ctx.session, t.id).reporter
+
+
 def _required(rest: str, example: str) -> str:
     if not rest:
         raise CommandError("text required", texts.need_text(example))
@@ -65,7 +70,7 @@ def _required(rest: str, example: str) -> str:
 def accept(ctx: Context, t: Ticket, rest: str) -> Reply:
     lifecycle.apply(ctx, t, "accept", text=rest or None, assignee=ctx.actor,
                     notice=texts.accepted_notice(t.id, _me(ctx), t.due_at))
-    return Reply(texts.accepted_reply(t.id, t.due_at), t.id)
+    return Reply(texts.accepted_reply(t.id, t.due_at, _reporter_told(ctx, t)), t.id)
 
 
 def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
@@ -98,10 +103,12 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
         recipients = [person]
         lifecycle.apply(ctx, t, "transfer", text=f"转派给 {label}{why}", assignee=person.userid, department=None,
                         notice=texts.transferred_notice(t.id, label))
+    told_them = bool(recipients)
     for m in recipients:
-        notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx), t.due_at))
+        told_them &= notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx),
+                                                                        t.due_at))
     added = loop.add_helpers(ctx, t, helper_names)
-    reply = texts.transferred_reply(t.id, label)
+    reply = texts.transferred_reply(t.id, label, told_them, _reporter_told(ctx, t))
     if added:
         reply += loop.tl.helpers_added_reply(t.id, added)
     return Reply(reply, t.id)
@@ -125,11 +132,17 @@ def escalate(ctx: Context, t: Ticket, reason: str) -> Reply:
         street = s.get(Street, community.street_id) if community else None
         where = street.name if street else ""
         told = staff.secretaries_of_street(s, street.id) if street else []
+    if not told:  # nobody to tell: say so, and the ticket stays where it is
+        raise CommandError(f"escalate {t.id}: nobody at {level}",
+                           wording.escalate_nobody(t.id, texts.LEVEL_NAMES[level], where))
     lifecycle.apply(ctx, t, "escalate", text=reason or None, level=level,
                     notice=texts.escalated_notice(t.id, level, where))
+    reached = True
     for m in told:
-        notify.to_member(s, m.userid, texts.escalated_dm(t.id, t.category, _me(ctx), where, reason, t.text))
-    return Reply(texts.escalated_reply(t.id, level, where, [texts.staff_name(m.role, m.name) for m in told]), t.id)
+        reached &= notify.to_member(s, m.userid, texts.escalated_dm(t.id, t.category, _me(ctx), where, reason,
+                                                                    t.text))
+    return Reply(texts.escalated_reply(t.id, level, where, [texts.staff_name(m.role, m.name) for m in told],
+                                       reached), t.id)
 
 
 # --- mediation and the follow-up visit ------------------------------------------------------------------------
@@ -143,8 +156,8 @@ def mediate(ctx: Context, t: Ticket, rest: str) -> Reply:
     m = mediators[0]
     lifecycle.apply(ctx, t, "mediate", text=rest or f"转交调解员 {m.name}",
                     notice=texts.mediate_notice(t.id, m.name))
-    notify.to_member(ctx.session, m.userid, texts.mediate_dm(t.id, t.text, _me(ctx)))
-    return Reply(texts.mediate_reply(t.id, m.name), t.id)
+    told = notify.to_member(ctx.session, m.userid, texts.mediate_dm(t.id, t.text, _me(ctx)))
+    return Reply(texts.mediate_reply(t.id, m.name, told), t.id)
 
 
 def _grid_worker_of(ctx: Context, t: Ticket) -> Member | None:
@@ -178,12 +191,18 @@ def follow_up(ctx: Context, t: Ticket, rest: str) -> Reply:
 def resolve(ctx: Context, t: Ticket, rest: str) -> Reply:
     text = _required(rest, f"办结 {t.id} 已更换充电桩")
     lifecycle.apply(ctx, t, "resolve", text=text, rating=None, notice=texts.resolved_notice(t.id, text))
-    return Reply(texts.resolved_reply(t.id), t.id)
+    return Reply(texts.resolved_reply(t.id, _reporter_told(ctx, t)), t.id)
+
+
+def _tell_other_followers(ctx: Context, t: Ticket, text: str) -> None:
+    """The "+1" followers learn the outcome the reporter decided (the reporter has the reply)."""
+    notify.to_followers(ctx.session, t, text, exclude={t.reporter_id})
 
 
 def _rate(rating: str) -> Body:
     def body(ctx: Context, t: Ticket, rest: str) -> Reply:
         lifecycle.apply(ctx, t, "rate_ok", text=rest or texts.RATING_NAMES[rating], rating=rating)
+        _tell_other_followers(ctx, t, wording.rated_notice(t.id, texts.RATING_NAMES[rating]))
         return Reply(texts.rated_reply(t.id, rating), t.id)
 
     return body
@@ -307,7 +326,9 @@ def bind(ctx: Context, inv: Invocation) -> Reply:
     s.add(GridChat(chat_id=chat_id, grid_id=grid.id))
     s.flush()
     org.forget(s)
-    return Reply(texts.bound(org.describe(s, grid)))
+    from handlers import backlog  # the requests this chat sent before it had a grid
+
+    return Reply(texts.bound(org.describe(s, grid)) + backlog.offer(ctx, grid, chat_id))
 
 
 def unbind(ctx: Context, inv: Invocation) -> Reply:

@@ -40,11 +40,13 @@ def when(dt: datetime) -> str:
 
 
 def ticket_opened(
-    *, number: int, category: str, urgent: bool, handler: str, grid: str, due: datetime, place: str
+    *, number: int, category: str, urgent: bool, handler: str, grid: str, due: datetime, place: str,
+    worker_told: bool = True,
 ) -> str:
     lines = []
     if urgent:
-        lines.append("【紧急】已标记为紧急诉求，已通知网格员立即处置！如有危险请先撤离并拨打 119/120/110。")
+        told = "已通知网格员立即处置！" if worker_told else "请立即联系网格员！"
+        lines.append(f"【紧急】已标记为紧急诉求，{told}如有危险请先撤离并拨打 119/120/110。")
     lines.append(f"已收到您的诉求，工单号 #{number}")
     lines.append(f"类别：{CATEGORY_NAMES.get(category, category)}")
     if place:
@@ -120,8 +122,11 @@ HELP = {
     "调解结果": "调解结果 12 内容 —— 记录调解结果，请网格员回访",
     "回访": "回访 12 内容 —— 记录回访情况",
     "办结": "办结 12 结果 —— 办结工单，请反映人评价",
+    "退单": "退单 12 原因 —— 主办的工单不归本人/本部门办理，退回派单人（无人转派则退回网格重新派单）",
     "满意": "满意 12 / 基本满意 12 / 不满意 12 原因 —— 评价已办结的工单",
     "改类": "改类 12 类别 —— 更正工单类别（如：改类 12 停车管理）",
+    "改位置": "改位置 12 位置 —— 更正工单位置（如：改位置 12 7号楼楼道）",
+    "撤回": "撤回 12 / 补充 12 内容 —— 撤回自己反映的诉求，或补充、更正内容和位置",
     "合并": "合并 12 到 9 —— 12 与 9 是同一件事，合并到 9",
     "待办": "待办 —— 我负责范围内未办结的工单，超时的在前",
     "绑定网格": "绑定网格 网格编号 —— 把本群绑定到网格（解绑请发「解绑网格」）",
@@ -145,6 +150,10 @@ ACTION_NAMES = {
     "rate_bad": "评价",
     "merge": "合并",
     "recategorise": "改类",
+    "send_back": "退单",
+    "withdraw": "撤回",
+    "amend": "补充",
+    "relocate": "改位置",
 }
 
 RATING_NAMES = {"satisfied": "满意", "fair": "基本满意", "unsatisfied": "不满意"}
@@ -205,16 +214,18 @@ def staff_name(role: str, name: str) -> str:
 
 
 # replies to the staff member who acted, and pushes to followers / staff
-def accepted_reply(number: int, due: datetime) -> str:
-    return f"已接单 #{number}，办理时限：{when(due)} 前。已告知反映人；有进展请发「进度 {number} 内容」。"
+def accepted_reply(number: int, due: datetime, told: bool = True) -> str:
+    tell = "已告知反映人" if told else "反映人暂时无法收到推送（推送通道未配置），请另行告知"
+    return f"已接单 #{number}，办理时限：{when(due)} 前。{tell}；有进展请发「进度 {number} 内容」。"
 
 
 def accepted_notice(number: int, who: str, due: datetime) -> str:
     return f"您反映的工单 #{number} 已由{who}接单，办理时限：{when(due)} 前。"
 
 
-def note_reply(number: int) -> str:
-    return f"已记录工单 #{number} 的进展，反映人会在群里看到。"
+def note_reply(number: int, told: bool = True) -> str:
+    tell = "反映人会在群里看到" if told else "反映人暂时无法收到推送（推送通道未配置），请另行告知"
+    return f"已记录工单 #{number} 的进展，{tell}。"
 
 
 def note_notice(number: int, who: str, text: str) -> str:
@@ -234,8 +245,13 @@ def transfer_resident(target: str) -> str:
     return f"「{target}」不是工作人员，不能转派。"
 
 
-def transferred_reply(number: int, to: str) -> str:
-    return f"已将工单 #{number} 转派给 {to}，已通知对方和反映人。"
+def transferred_reply(number: int, to: str, told_them: bool = True, told_reporter: bool = True) -> str:
+    told = [w for w, ok in (("对方", told_them), ("反映人", told_reporter)) if ok]
+    missed = [w for w, ok in (("对方", told_them), ("反映人", told_reporter)) if not ok]
+    tail = f"已通知{'和'.join(told)}。" if told else ""
+    if missed:
+        tail += f"{'和'.join(missed)}暂时无法收到推送（推送通道未配置），请另行告知。"
+    return f"已将工单 #{number} 转派给 {to}，{tail}"
 
 
 def transferred_notice(number: int, to: str) -> str:
@@ -251,8 +267,11 @@ def top_level(number: int) -> str:
     return f"工单 #{number} 已在街道层级，不能再上报。"
 
 
-def escalated_reply(number: int, level: str, where: str, told: list[str]) -> str:
+def escalated_reply(number: int, level: str, where: str, told: list[str], reached: bool = True) -> str:
     who = "、".join(told) if told else "（该层级暂无登记的负责人，请电话联系）"
+    if not reached:
+        return (f"已将工单 #{number} 上报至{LEVEL_NAMES[level]}（{where}）。"
+                f"负责人（{who}）暂时无法收到推送（推送通道未配置），请电话联系。")
     return f"已将工单 #{number} 上报至{LEVEL_NAMES[level]}（{where}），已通知：{who}。"
 
 
@@ -270,8 +289,9 @@ def no_mediator(number: int) -> str:
     return f"本网格还没有登记调解员，可发「上报 {number} 需要调解」请社区协调。"
 
 
-def mediate_reply(number: int, mediator: str) -> str:
-    return f"已将工单 #{number} 转交调解员 {mediator}，已通知对方。"
+def mediate_reply(number: int, mediator: str, told: bool = True) -> str:
+    tail = "已通知对方。" if told else "对方暂时无法收到推送（推送通道未配置），请另行告知。"
+    return f"已将工单 #{number} 转交调解员 {mediator}，{tail}"
 
 
 def mediate_notice(number: int, mediator: str) -> str:
@@ -304,7 +324,10 @@ def follow_up_notice(number: int, text: str) -> str:
     return f"工单 #{number} 回访记录：{text}"
 
 
-def resolved_reply(number: int) -> str:
+def resolved_reply(number: int, told: bool = True) -> str:
+    if not told:
+        return (f"工单 #{number} 已办结。反映人暂时无法收到推送（推送通道未配置），"
+                f"请告知反映人回复「满意 {number}」等评价。")
     return f"工单 #{number} 已办结，已请反映人评价。"
 
 
@@ -373,13 +396,15 @@ def todo(rows: list[tuple[int, str, str, bool, datetime, bool]], where: str, mor
     for n, category, status, urgent, due, overdue in rows:
         flags = ("【超时】" if overdue else "") + ("【紧急】" if urgent else "")
         lines.append(f"#{n} {flags}{CATEGORY_NAMES.get(category, category)} · {STATUS_NAMES.get(status, status)}"
-                     f" · 时限 {when(due)}")
+                     f" · 时限 {when(due)} · 下一步「{NEXT_STEP.get(status, '进度 {n}').format(n=n)}」")
     if more:
         lines.append(f"……另有 {more} 件未列出。")
     lines.append("查看某一件请发「进度 工单号」。")
     return "\n".join(lines)
 
 
+NEXT_STEP = {"open": "接单 {n}", "escalated": "接单 {n}", "reopened": "进度 {n} 内容", "accepted": "进度 {n} 内容",
+             "in_progress": "办结 {n} 结果", "in_mediation": "调解结果 {n} 内容"}
 SCOPE_MINE = "您负责的网格"
 BIND_NEEDS_GROUP = "请在要绑定的群里发送「绑定网格 网格编号」。"
 BIND_USAGE = "请写上网格编号，例如「绑定网格 quehua-1」。"
@@ -494,6 +519,7 @@ def remind_escalated(*, number: int, category: str, due: datetime, grid: str, ha
             f"已超过办理时限 {hours:.0f} 小时（时限 {when(due)}{who}），请督办。")
 
 
+DIGEST_TOP_HEAD = "诉求较多的类别："
 DIGEST_KIND_NAMES = {"daily": "每日诉求简报", "weekly": "每周诉求简报", "now": "诉求简报"}
 
 
@@ -514,7 +540,7 @@ def digest(*, kind: str, scope_name: str, start: datetime, end: datetime, new: i
     lines.append(f"期间办结{resolved}件；目前在办{open_now}件，其中超期{overdue}件。")
     lines.append(f"办结率{_pct(new_resolved, new)}，满意率{_pct(satisfied, rated)}（{rated}件已评价）。")
     if top:
-        lines.append("诉求较多的类别：" + "、".join(f"{CATEGORY_NAMES.get(c, c)}{n}件" for c, n in top) + "。")
+        lines.append(DIGEST_TOP_HEAD + "、".join(f"{CATEGORY_NAMES.get(c, c)}{n}件" for c, n in top) + "。")
     if oldest:
         lines.append("办理时间最长的未办结诉求：")
         for number, category, status, created, grid in oldest:

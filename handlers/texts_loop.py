@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers.texts import ACTION_NAMES, CATEGORY_NAMES, LEVEL_NAMES, RATING_NAMES, STATUS_NAMES, when
+from handlers.texts import ACTION_NAMES, CATEGORY_NAMES, LEVEL_NAMES, NEXT_STEP, RATING_NAMES, STATUS_NAMES, when
 from handlers.texts import HELP as _HELP
 
 STATUS_NAMES.setdefault("paused", "已挂起")
+NEXT_STEP.setdefault("paused", "解挂 {n}")  # 待办: a paused ticket waits for 解挂
 RATING_NAMES.setdefault("default_satisfied", "默认满意")
 ACTION_NAMES.update({
     "pause": "挂起", "resume": "解挂", "supervise": "督办", "chase": "催办", "send_back": "退单",
@@ -20,7 +21,6 @@ HELP = {
     "解挂": "解挂 12 —— 恢复办理，时限顺延",
     "督办": "督办 12 意见 [时限 12月10日|3天|2个工作日] —— 书记督办",
     "催办": "催办 12 —— 催促办理（每天一次）",
-    "退单": "退单 12 原因 —— 退回派单人重新派单",
     "协办": "协办 12 姓名 —— 添加协办人（可记录进展）",
     "评价": "评价 12 1-5 —— 按 1–5 分评价已办结的工单",
 }
@@ -94,14 +94,6 @@ def chased_dm(number: int, category: str, note: str | None, due: datetime) -> st
 
 
 # --- hand-over -------------------------------------------------------------------------------------------------
-
-
-def sent_back_reply(number: int, to: str) -> str:
-    return f"已将工单 #{number} 退回{to}重新派单。"
-
-
-def sent_back_dm(number: int, by: str, reason: str) -> str:
-    return f"【退单】工单 #{number} 被{by}退回：{reason}\n请重新派单（「转派 {number} 对象」）或接单办理。"
 
 
 def helpers_added_reply(number: int, names: list[str]) -> str:

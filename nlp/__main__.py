@@ -1,4 +1,7 @@
-"""Developer CLI: ``python3 -m nlp classify TEXT...`` / ``eval FILE.jsonl [-v]`` / ``train [--cv]``."""
+"""Developer CLI: ``python3 -m nlp classify TEXT...`` / ``eval FILE.jsonl [-v]`` / ``train [--cv]``.
+
+``gridbot nlp train`` / ``gridbot nlp evaluate`` are the same with the configured rules.
+"""
 
 from __future__ import annotations
 
@@ -21,10 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_cls = sub.add_parser("classify", help="classify messages (arguments or stdin lines)")
     p_cls.add_argument("text", nargs="*")
-    p_eval = sub.add_parser("eval", help="evaluate on a labelled JSONL file")
+    p_eval = sub.add_parser("eval", aliases=["evaluate"], help="evaluate on a labelled JSONL file")
     p_eval.add_argument("file", type=Path)
     p_eval.add_argument("-v", "--verbose", action="store_true", help="list misclassified messages")
-    sub.add_parser("train", help="retrain the learned filter nlp/data/model.json (--cv: cross-validation)")
+    sub.add_parser("train", help="retrain the learned model nlp/data/model.bin (--cv: cross-validation)")
     args = parser.parse_args(argv)
     clf = load_classifier()
     if args.cmd == "classify":
@@ -34,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     report = evaluate(load_jsonl(args.file), clf)
     print(report.format())
+    print()
+    print(report.format_worst())
     if args.verbose:
         print("\nerrors:")
         for err in report.errors:

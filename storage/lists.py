@@ -10,14 +10,15 @@ from storage.models import ListEntry
 KINDS = ("need", "resource", "service")
 
 
-def search(session: Session, grid_id: str, kind: str, keyword: str = "", limit: int = 10
-           ) -> tuple[list[ListEntry], int]:
-    """Entries of one grid and kind whose name, detail or contact contain every word of ``keyword``."""
+def search(session: Session, grid_id: str, kind: str, keyword: str = "", limit: int = 10, *,
+           alternatives: list[list[str]] | None = None) -> tuple[list[ListEntry], int]:
+    """Entries of one grid and kind whose name, detail or contact contain every word of ``keyword`` — or,
+    with ``alternatives``, one of each group of words (a word and its synonyms)."""
     where = [ListEntry.grid_id == grid_id, ListEntry.kind == kind]
-    for word in keyword.split():
-        like = f"%{word}%"
-        where.append(or_(col(ListEntry.name).like(like), col(ListEntry.detail).like(like),
-                         col(ListEntry.contact).like(like)))
+    groups = alternatives if alternatives is not None else [[w] for w in keyword.split()]
+    for words in groups:
+        where.append(or_(*(c.like(f"%{w}%") for w in words
+                           for c in (col(ListEntry.name), col(ListEntry.detail), col(ListEntry.contact)))))
     rows = list(session.exec(select(ListEntry).where(*where).order_by(col(ListEntry.id)).limit(limit)).all())
     total = session.exec(select(func.count()).select_from(ListEntry).where(*where)).one()
     return rows, max(0, total - len(rows))

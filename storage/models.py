@@ -59,6 +59,15 @@ class Member(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=30)
 
 
+class BridgeLink(SQLModel, table=True):
+    """A bridge person linked to a member by that member's own 「绑定 桥接账号」 (or mapped in config)."""
+
+    __tablename__ = "bridge_link"
+    bridge_id: str = Field(primary_key=True, max_length=100)  # the bridge's sender_id, without "bridge:"
+    userid: str = Field(foreign_key="member.userid", max_length=100, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
 class MemberGrid(SQLModel, table=True):
     """Extra grids a grid worker or mediator serves beyond ``Member.grid_id``."""
 
@@ -170,10 +179,14 @@ class TicketFollower(SQLModel, table=True):
 
 
 class Correction(SQLModel, table=True):
-    """A person's recategorisation: training material for ``gridbot rules suggest``."""
+    """A person's recategorisation: training material for ``gridbot rules suggest`` and ``gridbot nlp train``.
+
+    A worker's 改类 (with its ticket) or a resident's answer to a clarifying question (no ticket: 不是 gives
+    ``new_category = "none"``, a named category gives that category).
+    """
 
     id: int | None = Field(default=None, primary_key=True)
-    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
     text: str = Field(sa_column=Column(Text, nullable=False))
     old_category: str = Field(max_length=20)
     new_category: str = Field(max_length=20)
@@ -257,3 +270,29 @@ class Lease(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=200)
     expires_at: datetime = Field(sa_column=_ts())
+
+
+# --- web console (issue 12) -----------------------------------------------------------------------------------
+
+
+class ConsoleUser(SQLModel, table=True):
+    """A staff member's console password (argon2 hash), set with ``gridbot user set-password USERID``."""
+
+    __tablename__ = "console_user"
+    userid: str = Field(foreign_key="member.userid", primary_key=True, max_length=100)
+    password_hash: str = Field(max_length=255)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ConsoleAudit(SQLModel, table=True):
+    """Append-only: every console action and refusal, with the staff member as actor."""
+
+    __tablename__ = "console_audit"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts(index=True))
+    actor: str = Field(max_length=100, index=True)
+    action: str = Field(max_length=40)  # login, login_failed, accept, transfer, export, import, announce, ...
+    target: str = Field(default="", max_length=200)  # "ticket:12", "grid:quehua-1", ...
+    outcome: str = Field(max_length=20)  # ok | refused | error
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    remote: str | None = Field(default=None, max_length=100)

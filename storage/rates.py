@@ -2,7 +2,8 @@
 ``gridbot stats`` and the console.
 
 The tickets counted are those **reported in the period** [start, end) in the scope (merged duplicates are not
-tickets of their own), judged as they stand at ``now``:
+tickets of their own, and a ticket its reporter withdrew — 撤回: closed without being resolved — asks nothing of
+anyone any more), judged as they stand at ``now``:
 
 - 响应率 = responded in time / due to respond. *Due to respond*: the response deadline has passed, or staff
   have responded (first 接单, note, transfer, pause ... by staff). *In time*: that first response at or before
@@ -93,8 +94,9 @@ def rates(session: Session, scope: Scope, start: datetime, end: datetime, now: d
     grid, community, street or worker (the lead handler now), ordered by key."""
     t = Ticket
     key = (_group_column(by) if by else literal("")).label("key")
+    withdrawn = and_(t.status == "closed", col(t.resolved_at).is_(None))  # 撤回 before it was finished
     cohort = and_(col(t.grid_id).in_(grid_ids(scope)), col(t.created_at) >= start, col(t.created_at) < end,
-                  t.status != "duplicate")
+                  t.status != "duplicate", ~withdrawn)
     responded = col(t.responded_at).is_not(None)
     due_respond = and_(col(t.respond_due_at).is_not(None), or_(responded, col(t.respond_due_at) <= now))
     in_time = and_(responded, col(t.respond_due_at).is_not(None), col(t.responded_at) <= col(t.respond_due_at))

@@ -91,11 +91,12 @@ def events(session: Session, ticket_id: int) -> list[TicketEvent]:
 
 
 def open_tickets_of(session: Session, userid: str, limit: int = 10) -> list[Ticket]:
-    """Open tickets the person reported or follows."""
+    """Tickets the person reported or follows that are not done: open ones, and resolved ones waiting for
+    the rating."""
     followed = select(TicketFollower.ticket_id).where(TicketFollower.userid == userid)
     stmt = (
         select(Ticket)
-        .where(col(Ticket.id).in_(followed), col(Ticket.status).in_(OPEN_STATUSES))
+        .where(col(Ticket.id).in_(followed), col(Ticket.status).in_((*OPEN_STATUSES, "resolved")))
         .order_by(col(Ticket.id).desc())
         .limit(limit)
     )

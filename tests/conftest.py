@@ -9,13 +9,14 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.channels.bridge import SIGNATURE_HEADER, sign
+from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.config import Config, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +24,10 @@ SHARED = ROOT.parent / "shared"
 PG_ADMIN = os.environ.get("GRIDBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 BRIDGE_SECRET = "test-bridge-secret"
 GROUP = "bridge-quehua-1"  # bound to grid quehua-1 in config.example.toml
+TEST_BRIDGE_CHATS = ("bridge-quehua-1", "bridge-quehua-2", "bridge-fenghuang-3", "bridge-taiping-east-1", "g2", "g3",
+                     "new-group",
+                     "some-new-group")
+TEST_BRIDGE_MEMBERS = {"zhaolei": "zhaolei"}  # the second worker some stories add
 
 
 def shared_file(relative: str) -> Path:
@@ -113,6 +118,11 @@ def example_config(**overrides) -> Config:
 
     data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     data["bridge"]["secret"] = BRIDGE_SECRET
+    # the stories speak through the bridge as the example's people: map each bridge id to its member
+    # explicitly (the bridge's own id space), and accept the chats the stories use
+    data["bridge"]["members"] = {m["userid"]: m["userid"] for m in data["org"]["members"]} | TEST_BRIDGE_MEMBERS
+    data["bridge"]["outbound_url"] = "http://127.0.0.1:9/bridge-out"  # pushes to bridged chats can be queued
+    data["bridge"]["chat_ids"] = sorted({*data["bridge"].get("chat_ids", []), *TEST_BRIDGE_CHATS})
     data["wecom"]["replay_window_seconds"] = 0
     data["server"]["writer"] = "thread"  # tests inject clocks; tests/e2e/test_process_writer.py covers "process"
     for section, values in overrides.items():
@@ -162,9 +172,11 @@ class Bridge:
         }, ensure_ascii=False).encode()
         return await self.post(body)
 
-    async def post(self, body: bytes, signature: str | None = None) -> Said:
-        sig = sign(BRIDGE_SECRET, body) if signature is None else signature
-        resp = await self.client.post("/bridge/message", data=body, headers={SIGNATURE_HEADER: sig})
+    async def post(self, body: bytes, signature: str | None = None, timestamp: int | None = None) -> Said:
+        stamp = str(int(time.time()) if timestamp is None else timestamp)
+        sig = sign(BRIDGE_SECRET, body, stamp) if signature is None else signature
+        resp = await self.client.post("/bridge/message", data=body,
+                                      headers={SIGNATURE_HEADER: sig, TIMESTAMP_HEADER: stamp})
         data = await resp.json() if resp.content_type == "application/json" else {}
         return Said(resp.status, data.get("reply"), data.get("ticket"), data)
 

@@ -276,10 +276,12 @@ class FakeWecom:
         return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _bridge_out(self, request: web.Request) -> web.Response:
-        from bot.channels.bridge import SIGNATURE_HEADER, sign
+        from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
         raw = await request.read()
-        if self.bridge_secret is not None and request.headers.get(SIGNATURE_HEADER) != sign(self.bridge_secret, raw):
+        stamp = request.headers.get(TIMESTAMP_HEADER, "")
+        if self.bridge_secret is not None and request.headers.get(SIGNATURE_HEADER) != sign(self.bridge_secret, raw,
+                                                                                           stamp):
             return web.json_response({"error": "BadSignature"}, status=403)
         if (p := self._trouble()) is not None:
             return web.Response(status=503) if p.status == 200 else p

@@ -96,3 +96,55 @@ async def test_rules_suggest_mines_recategorisations(group, cfg_file, capsys):
     out = capsys.readouterr().out
     assert "3 条人工改类记录" in out
     assert "[environment]" in out and "马蜂" in out  # a rule line for a person to paste; nothing changed silently
+
+
+def _one_ticket(cfg_file, db_url, text: str) -> None:
+    from datetime import UTC, datetime
+
+    from bot.config import load_config
+    from bot.orgsync import sync_org
+    from bot.pipeline import handle_one
+    from handlers.context import Services
+    from handlers.messages import InboundMessage
+    from nlp import load_classifier
+    from storage.db import make_engine, session_factory
+
+    assert main(["--config", str(cfg_file), "db", "upgrade"]) == 0
+    config = load_config(cfg_file)
+    engine = make_engine(db_url)
+    with session_factory(engine)() as s:
+        sync_org(s, config.org)
+        s.commit()
+        handle_one(s, InboundMessage("wecom_app", "m1", "zhaomin", text, datetime.now(UTC)),
+                   Services(rules=config.ticket_rules(), classifier=load_classifier()))
+    engine.dispose()
+
+
+def test_cli_options_are_validated_with_a_clear_message(cfg_file, capsys, db_url):
+    assert main(["--config", str(cfg_file), "db", "upgrade"]) == 0
+    with pytest.raises(SystemExit):
+        main(["--config", str(cfg_file), "tickets", "list", "--status", "nonsense"])
+    assert "没有「nonsense」这个状态" in capsys.readouterr().err
+    assert main(["--config", str(cfg_file), "digest", "--scope", "nonsense", "--print"]) == 2
+    assert main(["--config", str(cfg_file), "digest", "--scope", "community:nope", "--print"]) == 2
+    assert "没有「community:nope」这个范围" in capsys.readouterr().err
+    assert main(["--config", str(cfg_file), "tickets", "list", "--grid", "nope"]) == 2
+
+
+def test_tickets_are_shown_in_chinese_with_names_aligned_and_numbers_masked(cfg_file, capsys, db_url):
+    from bot.cli_format import width
+
+    _one_ticket(cfg_file, db_url, "3号楼充电桩坏了，电话13812345678")
+    capsys.readouterr()
+    assert main(["--config", str(cfg_file), "tickets", "list", "--status", "待受理"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:3] == ["工单", "类别", "状态"] and "138****5678" in lines[1]
+    col = lines[0].index("状态")
+    assert width(lines[0][:col]) == width(lines[1][:lines[1].index("待受理")])  # aligned by display width
+    assert "张伟（zhangwei）" in lines[1]
+    assert main(["--config", str(cfg_file), "tickets", "show", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "反映人：赵敏（zhaomin）" in out and "承办：张伟（zhangwei）" in out and "反映" in out
+    assert "13812345678" not in out and "opened" not in out
+    assert main(["--config", str(cfg_file), "tickets", "show", "1", "--reveal"]) == 0
+    assert "13812345678" in capsys.readouterr().out

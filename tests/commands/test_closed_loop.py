@@ -226,9 +226,11 @@ def test_transfer_with_a_lead_and_a_helper_then_the_department_sends_it_back(at)
     # the helper (another community's worker) may add notes, not close it
     assert "已记录" in w.say(f"进度 {n} 已联系供电所", "liuqiang").text
     assert "不能办理" in w.say(f"办结 {n} 好了", "liuqiang").text
+    assert w.say(f"退单 {n} 不归我", "liuqiang").text == (
+        f"您是工单 #{n} 的协办人，只有主办人可以退单；可以用「进度 {n} 内容」记录进展。")
     # the department it was transferred to sends it back with a reason
     reply = w.say(f"退单 {n} 不属于城管职责，应由供电所处理", "sunli")
-    assert reply.text == f"已将工单 #{n} 退回网格员 张伟重新派单。"
+    assert reply.text == f"已将工单 #{n} 退回网格员 张伟重新派单，已通知对方。"
     t = w.ticket(n)
     assert (t.status, t.department, t.assignee) == ("open", None, "zhangwei")
     assert any("【退单】" in d and "应由供电所处理" in d for d in w.dms("zhangwei"))

@@ -143,10 +143,17 @@ async def test_a_dispute_goes_to_the_mediator_and_comes_back_for_a_follow_up_vis
     assert said.reply == f"已将工单 #{n} 转交调解员 李秀英，已通知对方。"
     assert db.ticket(n).status == "in_mediation"
     assert any(f"调解结果 {n}" in d for d in db.dms("lixiuying"))
-    assert any("转交调解员 李秀英 调解" in p for p in db.pushes())
+    # a dispute is private: the group reads a neutral line, never the parties' matter
+    assert db.pushes()[-1] == f"工单 #{n} 已转交调解。当事人可私信机器人发「进度 {n}」查看详情。"
 
     said = await group.say(f"调解结果 {n} 双方同意楼上修管道、赔偿500元", sender="lixiuying")
     assert "已请网格员 张伟回访" in said.reply
+    assert db.pushes()[-1] == f"工单 #{n} 已调解结束。当事人可私信机器人发「进度 {n}」查看详情。"
+    assert not any("赔偿500元" in p for p in db.pushes())
+    said = await group.say(f"进度 {n}", sender="zhaomin")  # the reporter, asking in the group
+    assert "赔偿500元" not in said.reply and "私信" in said.reply
+    said = await group.say(f"进度 {n}", sender="zhaomin", chat_id=None)  # 1:1 with the bot
+    assert "赔偿500元" in said.reply
     assert db.ticket(n).status == "in_progress"
     assert any(f"回访 {n}" in d and "赔偿500元" in d for d in db.dms("zhangwei"))
 
@@ -197,7 +204,7 @@ async def test_merge_marks_a_duplicate_and_its_reporters_follow_the_original(gro
     assert said.reply == f"已将工单 #{dup} 合并到 #{first}，1 位反映人改为关注 #{first}。"
     t = db.ticket(dup)
     assert (t.status, t.duplicate_of) == ("duplicate", first)
-    assert db.followers(first) == {"zhaomin", "neighbour"}
+    assert db.followers(first) == {"zhaomin", "bridge:neighbour"}  # the bridge's own id space
     assert any(f"#{dup} 与工单 #{first} 是同一件事" in p for p in db.pushes())
     said = await group.say("我的工单", sender="neighbour")
     assert f"#{first}" in said.reply
@@ -238,3 +245,69 @@ async def test_the_full_history_is_in_tickets_show(group, report, db, config, ca
     ]
     assert db.ticket(n).version == 3
     assert isinstance(db.ticket(n), Ticket)
+
+
+async def test_department_staff_who_got_a_ticket_by_transfer_resolve_it(group, report, db):
+    n = await report()
+    await group.say(f"接单 {n}", sender="zhangwei")
+    await group.say(f"转派 {n} 城管执法中队", sender="zhangwei")
+    said = await group.say(f"办结 {n} 已清理完毕", sender="sunli")
+    assert said.reply == f"工单 #{n} 已办结，已请反映人评价。"
+    assert db.ticket(n).status == "resolved"
+
+
+async def test_department_staff_send_a_transferred_ticket_back_with_a_reason(group, report, db):
+    n = await report()
+    await group.say(f"接单 {n}", sender="zhangwei")
+    await group.say(f"转派 {n} 城管执法中队", sender="zhangwei")
+    said = await group.say(f"退单 {n}", sender="sunli")
+    assert "退单" in said.reply and "例如" in said.reply  # the reason is required
+    said = await group.say(f"退单 {n} 不属于城管职责，应由物业处理", sender="sunli")
+    assert said.reply == f"已将工单 #{n} 退回网格员 张伟重新派单，已通知对方。"
+    t = db.ticket(n)  # back with the one who transferred it, to dispatch again (转派) or take up (接单)
+    assert (t.status, t.department, t.assignee) == ("open", None, "zhangwei")
+    assert any("【退单】" in d and "不属于城管职责" in d for d in db.dms("zhangwei"))
+    said = await group.say(f"办结 {n} 好了", sender="sunli")  # no longer theirs
+    assert "没有转派给您所在的部门" in said.reply
+    said = await group.say(f"退单 {n} 再退", sender="zhaolei")  # a worker who does not hold it
+    assert said.reply == f"工单 #{n} 不是由您主办的，不能退单：只有接单人或转派到的人、部门可以退单。"
+    assert db.ticket(n).status == "open"
+
+
+async def test_the_lead_sends_back_a_ticket_nobody_transferred_open_for_the_grid_to_dispatch_again(
+        group, report, db):
+    n = await report()
+    await group.say(f"接单 {n}", sender="zhangwei")
+    said = await group.say(f"退单 {n} 本人下周出差，请另派", sender="zhangwei")
+    assert said.reply.startswith(f"已将工单 #{n} 退回网格重新派单")
+    t = db.ticket(n)
+    assert (t.status, t.department, t.assignee) == ("open", None, None)
+    assert any("【退单】" in d and "本人下周出差" in d for d in db.dms("wangfang"))  # the community secretary
+    back = db.events(n)[-1]
+    assert (back.kind, back.actor, back.text, back.changes["assignee"]) == (
+        "sent_back", "zhangwei", "本人下周出差，请另派", ["zhangwei", None])
+
+
+async def test_a_resident_withdraws_and_amends_their_own_ticket_staff_fix_the_place(group, report, db):
+    n = await report("3号楼充电桩坏了")
+    said = await group.say(f"补充 {n} 在5号楼，靠近东门", sender="zhaomin")
+    assert said.reply.startswith(f"已为工单 #{n} 补充内容，位置已按补充内容更新")
+    t = db.ticket(n)
+    assert t.text.endswith("补充：在5号楼，靠近东门") and t.location.startswith("b5")
+    said = await group.say(f"改位置 {n} 7号楼楼道", sender="zhangwei")
+    assert said.reply == f"工单 #{n} 的位置已更正为：7号楼楼道。"
+    said = await group.say(f"撤回 {n}", sender="plusone")  # not theirs
+    assert "反映人" in said.reply and db.ticket(n).status == "open"
+    said = await group.say(f"撤回 {n}", sender="zhaomin")
+    assert said.reply.startswith(f"工单 #{n} 已撤回") and db.ticket(n).status == "closed"
+    said = await group.say(f"撤回 {n}", sender="zhaomin")  # finished: cannot be withdrawn again
+    assert "不能撤回" in said.reply
+
+
+async def test_my_tickets_shows_resolved_ones_awaiting_the_rating_with_text_and_place(group, report):
+    n = await report("3号楼充电桩坏了，电话13812345678")
+    for text in (f"接单 {n}", f"办结 {n} 修好了"):
+        await group.say(text, sender="zhangwei")
+    said = await group.say("我的工单", sender="zhaomin")
+    assert f"#{n} 充电设施 · 已办结，待评价 · 3号楼 · 3号楼充电桩坏了，电话138****5678" in said.reply
+    assert f"「满意 {n}」" in said.reply

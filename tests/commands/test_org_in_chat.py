@@ -11,12 +11,14 @@ from storage.types import utcnow
 async def test_an_admin_binds_a_new_group_and_it_starts_taking_reports(group, db):
     first = await group.say("10号楼充电桩坏了", chat_id="new-group", sender="r9")
     assert "还没有绑定网格" in first.reply
-    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="admin")
-    assert said.reply == "本群已绑定到 凤凰理想社区 · 第三网格。群里反映的问题会由该网格受理。"
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="admin")  # admin of daqiao only
+    assert said.reply == "凤凰理想社区 · 第三网格不在您负责的范围内。"
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="liuqiang")
+    assert said.reply.startswith("本群已绑定到 凤凰理想社区 · 第三网格。群里反映的问题会由该网格受理。")
     said = await group.say("10号楼充电桩坏了", chat_id="new-group", sender="r9")
     assert said.ticket is not None and db.ticket(said.ticket).grid_id == "fenghuang-3"
     assert "凤凰理想社区" in said.reply
-    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="admin")
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="liuqiang")
     assert said.reply == "本群已经绑定到 凤凰理想社区 · 第三网格。"
 
 
@@ -25,7 +27,7 @@ async def test_a_grid_worker_binds_only_their_own_grid(group, db):
     assert said.reply == "凤凰理想社区 · 第三网格不在您负责的范围内。"
     said = await group.say("绑定网格 quehua-1", chat_id="g2", sender="zhangwei")
     assert "已绑定到 鹊华理想社区 · 第一网格" in said.reply
-    said = await group.say("绑定网格 fenghuang-3", chat_id="g2", sender="admin")
+    said = await group.say("绑定网格 fenghuang-3", chat_id="g2", sender="liuqiang")
     assert "请先发「解绑网格」" in said.reply
     said = await group.say("解绑网格", chat_id="g2", sender="liuqiang")
     assert "不在您负责的范围内" in said.reply
@@ -122,11 +124,41 @@ async def test_help_lists_only_what_the_sender_may_use(group):
     assert resident.splitlines()[1] == "· 进度 12 —— 查询工单进展"
     for word in ("接单", "转派", "上报", "调解结果", "办结 12", "待办", "需求 关键词", "添加资源", "进度 12 内容"):
         assert word not in resident, word
-    worker = (await group.say("帮助", sender="zhangwei")).reply
+    short = (await group.say("帮助", sender="zhangwei")).reply
+    assert len(short.splitlines()) == 7 and short.splitlines()[-1].startswith("全部命令请发「帮助 全部」")
+    for word in ("待办", "接单 12", "进度 12 内容", "办结 12", "转派 12"):
+        assert word in short, word
+    assert len((await group.say("帮助", sender="sunli")).reply.splitlines()) == 7
+    worker = (await group.say("帮助 全部", sender="zhangwei")).reply
     for word in ("接单 12", "转派 12", "上报 12", "调解 12", "回访 12", "办结 12", "改类 12", "合并 12 到 9", "待办",
                  "进度 12 内容", "绑定网格", "添加资源"):
         assert word in worker, word
     assert "调解结果" not in worker
-    mediator = (await group.say("帮助", sender="lixiuying")).reply
+    mediator = (await group.say("帮助 全部", sender="lixiuying")).reply
     assert "调解结果 12" in mediator and "办结 12" in mediator and "接单 12" not in mediator
     assert worker.count("不满意 12 原因") == 1  # 基本满意 and 不满意 share the line of 满意
+
+
+async def test_a_resource_search_matches_words_and_synonyms(group):
+    await group.say("添加资源 益康大药房 0531-88886666 24小时营业", sender="zhangwei")
+    await group.say("添加资源 社区卫生服务站 0531-88880000", sender="zhangwei")
+    said = await group.say("资源 药店", sender="zhaomin")
+    assert "益康大药房" in said.reply and "卫生服务站" not in said.reply
+    said = await group.say("资源 医院", sender="zhaomin")
+    assert "社区卫生服务站" in said.reply
+
+
+async def test_messages_before_binding_are_kept_and_offered_after_it(group, db):
+    first = await group.say("10号楼充电桩坏了", chat_id="new-group", sender="r9", name="老王")
+    assert "还没有绑定网格" in first.reply
+    await group.say("大家好", chat_id="new-group", sender="r8")
+    said = await group.say("绑定网格 fenghuang-3", chat_id="new-group", sender="liuqiang")
+    assert said.reply.startswith("本群已绑定到 凤凰理想社区 · 第三网格。")
+    assert "1 条消息像是诉求" in said.reply and "老王：10号楼充电桩坏了" in said.reply
+    number = said.reply.split("[")[1].split("]")[0]
+    said = await group.say(f"补录 {number}", chat_id="new-group", sender="liuqiang")
+    assert said.ticket is not None and "工单号" in said.reply
+    t = db.ticket(said.ticket)
+    assert (t.grid_id, t.reporter_id, t.chat_id) == ("fenghuang-3", "bridge:r9", "new-group")
+    said = await group.say(f"补录 {number}", chat_id="new-group", sender="liuqiang")  # once only
+    assert "没有编号" in said.reply

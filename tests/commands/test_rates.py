@@ -41,6 +41,8 @@ SEED = {
     "T8": (local(11, 5), 5 * H, 1 * D, "closed", "default_satisfied", "zhangwei", "quehua-1", 7 * D),
     "T9": (local(11, 6), 6 * H, 1 * D, "closed", "unsatisfied", "zhangwei", "quehua-1", 7 * D),
     "dup": (local(11, 7), None, None, "duplicate", None, "zhangwei", "quehua-1", 7 * D),  # merged: not counted
+    # withdrawn (撤回) by the reporter before anyone answered: closed, never resolved, not counted
+    "wd": (local(11, 8), None, None, "closed", None, "zhangwei", "quehua-1", 7 * D),
     "old": (local(10, 30), 1 * H, 1 * D, "closed", "satisfied", "zhangwei", "quehua-1", 7 * D),  # before
     "other": (local(11, 10), 1 * H, 1 * D, "closed", "satisfied", "liuqiang", "fenghuang-3", 7 * D),  # elsewhere
 }
@@ -66,7 +68,7 @@ def seeded(engine, config):
 def test_the_three_rates_match_a_count_by_hand(seeded):
     with Session(seeded) as s:
         r = rates.total(s, Scope("community", "quehua"), START, END, NOW)
-    # by hand: T1–T9 reported (not the merged one, not October's, not fenghuang's)
+    # by hand: T1–T9 reported (not the merged one, not the withdrawn one, not October's, not fenghuang's)
     assert r.reported == 9
     # due to respond: all but T7 (its response deadline is after NOW); in time: T1 T4 T5 T6 T8 T9
     assert (r.due_to_respond, r.responded_in_time, r.response_overdue) == (8, 6, 2)

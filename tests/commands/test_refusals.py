@@ -11,7 +11,8 @@ STAFF_COMMANDS = [
     ("调解 {n}", "「调解」只有网格员、书记、管理员可以使用。"),
     ("调解结果 {n} 和解了", "「调解结果」只有调解员可以使用。"),
     ("回访 {n} 挺好", "「回访」只有网格员、书记、管理员可以使用。"),
-    ("办结 {n} 好了", "「办结」只有网格员、调解员、书记、管理员可以使用。"),
+    ("办结 {n} 好了", "「办结」只有网格员、调解员、部门人员、书记、管理员可以使用。"),
+    ("退单 {n} 不归我们管", "「退单」只有部门人员、网格员、调解员、书记、管理员可以使用。"),
     ("改类 {n} 停车管理", "「改类」只有网格员、书记、管理员可以使用。"),
     ("合并 {n} 到 {other}", "「合并」只有网格员、书记、管理员可以使用。"),
     ("待办", "「待办」只有网格员、调解员、部门人员、书记、管理员可以使用。"),
@@ -82,7 +83,7 @@ async def test_mediator_and_worker_roles_do_not_mix(group, report, db):
     assert db.ticket(n).status == "in_mediation"
 
 
-async def test_only_the_reporter_or_a_follower_may_rate(group, report, db):
+async def test_only_the_reporter_rates_a_follower_is_told_the_outcome(group, report, db):
     n = await report("3号楼充电桩坏了", sender="zhaomin")
     await group.say("3号楼的充电桩还是坏的", sender="plusone")  # joins as a follower
     for text in (f"接单 {n}", f"办结 {n} 修好了"):
@@ -92,8 +93,24 @@ async def test_only_the_reporter_or_a_follower_may_rate(group, report, db):
         said = await group.say(f"不满意 {n}", sender=sender)
         assert said.reply == f"只有工单 #{n} 的反映人可以评价。"
     assert db.snapshot(n) == before
-    said = await group.say(f"满意 {n}", sender="plusone")
+    for text in (f"满意 {n}", f"不满意 {n} 没修好", f"基本满意 {n}"):
+        said = await group.say(text, sender="plusone")  # a "+1" follower: told, not allowed
+        assert said.reply == f"只有工单 #{n} 的反映人可以评价；办理结果会告诉您，随时可发「进度 {n}」查询。"
+    assert db.snapshot(n) == before
+    said = await group.say(f"进度 {n}", sender="plusone")
+    assert "已办结" in said.reply
+    said = await group.say(f"满意 {n}", sender="zhaomin")
     assert db.ticket(n).status == "closed"
+    assert db.pushes()[-1] == f"工单 #{n} 反映人已评价「满意」，工单已关闭。感谢您的关注。"
+
+
+async def test_escalating_to_a_level_with_nobody_says_so_and_keeps_the_ticket(group, fenghuang, db):
+    n = (await fenghuang.say("8号楼充电桩坏了", sender="r2")).ticket  # 凤凰理想社区 has no secretary
+    await fenghuang.say(f"接单 {n}", sender="liuqiang")
+    before = db.snapshot(n), db.count_all()
+    said = await fenghuang.say(f"上报 {n} 需要社区协调", sender="liuqiang")
+    assert "没有登记负责人" in said.reply and "已上报" not in said.reply and f"#{n} 仍在原层级办理" in said.reply
+    assert (db.snapshot(n), db.count_all()) == before
 
 
 async def test_a_resident_adding_text_to_progress_just_asks(group, report, db):
@@ -112,3 +129,27 @@ async def test_unknown_ticket_and_missing_text(group, report, db):
         said = await group.say(text, sender="zhangwei")
         assert "请写上内容" in said.reply, text
     assert db.snapshot(n) == before
+
+
+@pytest.mark.parametrize("text", ["接单", "接单 abc", "进度", "办结 99999999999999999999", "接单 1abc",
+                                  "进度 1e9", "进度 2147483648"])
+async def test_a_command_that_cannot_run_answers_one_line_and_changes_nothing(text, group, report, db):
+    n = await report()
+    before = db.snapshot(n), db.count_all()
+    said = await group.say(text, sender="zhangwei")
+    assert said.reply and "\n" not in said.reply and ("工单号" in said.reply or "没有找到工单" in said.reply), text
+    assert (db.snapshot(n), db.count_all()) == before
+
+
+@pytest.mark.parametrize("target", ["community:fenghuang", "street:cuizhai", "role:resident", "user:liuqiang"])
+async def test_a_community_secretary_announces_only_inside_their_scope(target, group, db):
+    before = db.count_all()
+    said = await group.say(f"群发通知 {target} 明天停水", sender="wangfang")
+    assert said.reply == f"「{target}」不在您负责的范围内，不能向其群发通知。"
+    assert db.count_all() == before
+
+
+async def test_an_announcement_status_names_every_group(group):
+    said = await group.say("群发通知 community:quehua 明天停水", sender="wangfang")
+    assert "鹊华理想社区 · 第一网格（群机器人）：已排队发送" in said.reply
+    assert "鹊华理想社区 · 第一网格（桥接群 bridge-quehua-1）：已排队发送" in said.reply

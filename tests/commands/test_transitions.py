@@ -25,12 +25,15 @@ COMMANDS = {
     "rate_bad": ("不满意 {n} 没修好", "zhaomin"),
     "merge": ("合并 {n} 到 {other}", "zhangwei"),
     "recategorise": ("改类 {n} 停车管理", "zhangwei"),
+    "send_back": ("退单 {n} 不归我们管", "zhangwei"),  # zhangwei holds it (RESET): the lead handler
+    "withdraw": ("撤回 {n}", "zhaomin"),
+    "amend": ("补充 {n} 在5号楼", "zhaomin"),
+    "relocate": ("改位置 {n} 5号楼", "zhangwei"),
     # the closed loop (handlers/loop.py)
     "pause": ("挂起 {n} 等待配件", "zhangwei"),
     "resume": ("解挂 {n}", "zhangwei"),
     "supervise": ("督办 {n} 请尽快办理", "wangfang"),
     "chase": ("催办 {n}", "zhaomin"),
-    "send_back": ("退单 {n} 不属于本网格", "zhangwei"),
     "add_helper": ("协办 {n} {helper}", "zhangwei"),
     "rate_bad_again": ("不满意 {n} 还是不行", "zhaomin"),
     "auto_close": (None, None),  # no command: the scheduler's (tests/commands/test_closed_loop.py)
@@ -48,13 +51,16 @@ def test_the_status_codes_are_exactly_those_of_the_way_of_working():
     assert STATUSES == ("open", "accepted", "in_progress", "in_mediation", "escalated", "resolved", "closed",
                         "reopened", "duplicate", "paused")
     assert set(COMMANDS) == set(TRANSITIONS) == set(EVENT_KINDS)
-    # nothing leaves closed or duplicate but a follow-up visit recorded on a closed ticket (and recategorising)
+    # nothing leaves closed or duplicate but a follow-up visit recorded on a closed ticket (and staff fixing
+    # its category or place)
     leaving = {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if s in ("closed", "duplicate")}
-    assert leaving == {("closed", "follow_up"), ("closed", "recategorise")}
+    assert leaving == {("closed", "follow_up"), ("closed", "recategorise"), ("closed", "relocate")}
     assert all(TRANSITIONS[a][s] == s for s, a in leaving)
-    # the resident's rating, or the end of the rating window, is the only way to close
-    assert {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if t == "closed" and s != "closed"} == {
-        ("resolved", "rate_ok"), ("resolved", "auto_close")}
+    # the resident closes: by rating a resolved ticket, or by withdrawing one not yet finished (paused too);
+    # else the end of the rating window closes a resolved one
+    closing = {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if t == "closed" and s != "closed"}
+    assert closing == {("resolved", "rate_ok"), ("resolved", "auto_close")} | {(s, "withdraw") for s in (
+        "open", "accepted", "in_progress", "in_mediation", "escalated", "reopened", "paused")}
 
 
 @pytest.mark.parametrize("action", [a for a in TRANSITIONS if a not in NOT_WALKED])

@@ -68,7 +68,7 @@ async def test_my_tickets_lists_the_senders_open_tickets(group):
     said = await group.say("我的工单", sender="u1")
     assert f"#{a.ticket}" in said.reply and "1 件" in said.reply
     said = await group.say("我的工单", sender="nobody")
-    assert said.reply == "您目前没有办理中的工单。"
+    assert said.reply == "您目前没有办理中或待评价的工单。"
 
 
 async def test_a_retry_never_opens_a_second_ticket_and_gets_the_same_answer(group, engine):

@@ -35,7 +35,7 @@ def test_a_batch_opens_joins_and_answers_in_order(engine, classifier):
         msg(1, "3号楼2单元的充电桩坏了", "a"),
         msg(2, "收到", "b"),
         msg(3, "3#楼二单元充电桩又不能用了", "c"),   # same problem, same batch: joins #1
-        msg(4, "进度 1", "d"),                      # a command after them sees ticket #1
+        msg(4, "进度 1", "c"),                      # a command after them sees ticket #1 (c follows it)
         msg(5, "9号楼门口的路灯坏了 晚上黑", "e"),
         msg(6, "3号楼2单元的充电桩坏了", "a"),       # the reporter again: already follows
     ])

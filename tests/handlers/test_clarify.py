@@ -14,7 +14,7 @@ from handlers.context import Services
 from handlers.messages import InboundMessage
 from handlers.router import handle, handle_batch
 from nlp import Classification, Location
-from storage.models import Clarification, Ticket
+from storage.models import Clarification, Correction, Ticket
 
 VAGUE = "楼下那个东西又不行了 有人管没"
 
@@ -93,6 +93,24 @@ def test_no_drops_it(say, engine):
     assert say("谢谢").text is None  # and the question is over
 
 
+def corrections(engine) -> list[tuple]:
+    with Session(engine) as s:
+        return [(c.ticket_id, c.text, c.old_category, c.new_category, c.actor)
+                for c in s.exec(select(Correction).order_by(Correction.id)).all()]
+
+
+def test_a_residents_no_and_named_category_are_labelled_examples(say, engine):
+    # what `gridbot nlp train --corrections` learns from (and `gridbot rules suggest` mines)
+    say(VAGUE, sender="r1")
+    say("不是", sender="r1")
+    say(VAGUE, sender="r2")
+    say("环境卫生", sender="r2")
+    say(VAGUE, sender="r3")
+    say("是的", sender="r3")  # a confirmation teaches nothing new: no row
+    assert corrections(engine) == [(None, VAGUE, "property", "none", "r1"),
+                                   (None, VAGUE, "property", "environment", "r2")]
+
+
 def test_more_detail_completes_it(say, engine):
     say(VAGUE)
     reply = say("就是3号楼的充电桩 插上没反应")
@@ -125,3 +143,27 @@ def test_question_and_answer_in_one_batch(engine, classifier):
         s.commit()
     assert replies[0].ticket is None and replies[1].ticket == 1
     assert "工单 #1" in replies[2].text
+
+
+def test_places_keep_the_residents_order():
+    from handlers.intake import place_text
+    from nlp import load_classifier
+
+    clf = load_classifier()
+    for text, place in (("7号楼楼道里着火了 冒黑烟", "7号楼楼道"), ("楼道里7号楼的灯坏了", "楼道7号楼"),
+                        ("3号楼2单元门口的充电桩坏了三天了", "3号楼2单元")):
+        assert place_text(clf.classify(text), text) == place, text
+
+
+@pytest.mark.parametrize("text", ["电梯", "那个东西又坏了"])
+def test_a_single_word_or_a_fragment_gets_the_one_question_with_likely_choices(say, engine, text):
+    reply = say(text)
+    assert reply.ticket is None and tickets(engine) == []
+    assert "1 " in reply.text and "2 " in reply.text and "哪方面" in reply.text
+    reply = say("2")  # the second choice
+    assert reply.ticket is not None
+
+
+def test_the_question_reads_naturally_and_offers_the_guess_first(say):
+    reply = say("电梯")
+    assert reply.text.startswith("收到「电梯」。想确认一下，您反映的是哪方面的问题：1 物业服务")

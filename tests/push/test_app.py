@@ -23,9 +23,10 @@ async def test_the_app_delivers_what_its_handlers_enqueue_and_admins_announce_in
     refused = await group.say("群发通知 grid:quehua-1 明天上午停水", sender="zhaomin")
     assert "权限" in refused.reply
     done = await group.say("群发通知 grid:quehua-1 明天上午停水", sender="admin")
-    assert "已发出" in done.reply
-    got = await fake.wait_for(2)
-    assert (got[1].api, got[1].target, got[1].text) == ("robot", ROBOT, "【通知】明天上午停水")
+    assert "第一网格（群机器人）：已排队发送" in done.reply
+    got = await fake.wait_for(3)
+    assert sorted((d.api, d.target, d.text) for d in got[1:]) == [
+        ("bridge", "bridge-quehua-1", "【通知】明天上午停水"), ("robot", ROBOT, "【通知】明天上午停水")]
 
     await client.close()  # the worker and the scheduler stop with the app
-    assert len(fake.delivered) == 2
+    assert len(fake.delivered) == 3

@@ -56,7 +56,7 @@ async def test_an_announcement_from_the_cli_reaches_every_group_and_role_once(or
                "--text", "本周五上午九点书记茶摊，欢迎参加") == 0
     await worker.drain()
     assert sorted((d.api, d.target) for d in fake.delivered) == [
-        ("message", "chenjing"), ("message", "wangfang"), ("robot", ROBOT)]
+        ("bridge", "bridge-quehua-1"), ("message", "chenjing"), ("message", "wangfang"), ("robot", ROBOT)]
     assert all(d.text == "【通知】本周五上午九点书记茶摊，欢迎参加" for d in fake.delivered)
     with Session(org_engine) as s:
         (ann,) = s.exec(select(Announcement)).all()
@@ -76,9 +76,19 @@ async def test_an_announcement_from_a_file_at_a_time_can_be_listed_and_cancelled
         assert s.get(Announcement, 1).status == "cancelled"
 
 
+async def test_a_grid_reached_only_through_the_bridge_gets_it_and_the_status_says_so(org_engine, pconfig, capsys):
+    assert cli(pconfig, "announce", "--to", "grid:fenghuang-3", "--text", "x") == 0  # no robot, no app chat
+    assert "凤凰理想社区 · 第三网格（桥接群 bridge-fenghuang-3）：已排队发送" in capsys.readouterr().out
+
+
 async def test_an_unreachable_target_is_refused(org_engine, pconfig, capsys):
-    assert cli(pconfig, "announce", "--to", "grid:fenghuang-3", "--text", "x") == 1  # no robot, no app chat
+    assert cli(pconfig, "announce", "--to", "street:taiping", "--text", "x") == 1  # no grid at all
     assert "没有找到可送达的对象" in capsys.readouterr().err
+
+
+async def test_an_announcement_at_a_time_in_the_past_is_refused(org_engine, pconfig, capsys):
+    assert cli(pconfig, "announce", "--to", "grid:quehua-1", "--text", "x", "--at", "2020-01-01 09:00") == 1
+    assert "已经过去" in capsys.readouterr().err
 
 
 # --- reminders --------------------------------------------------------------------------------------------------
@@ -192,3 +202,10 @@ def test_a_failing_chart_falls_back_to_text(org_engine, clock, monkeypatch):
     rows = outbox(org_engine)
     assert [r.msgtype for r in rows] == ["text", "text"]
     assert rows[1].body["content"].startswith("本周各类诉求：充电设施3件")
+    assert "诉求较多的类别" not in rows[0].body["content"]  # said once, not twice
+    assert "诉求较多的类别" in d.text  # a digest without a chart keeps it
+
+
+def test_the_chart_font_ships_with_the_package():
+    font, cjk = digest._font(None, 14)
+    assert cjk and digest._packaged_font() is not None

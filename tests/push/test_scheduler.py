@@ -44,15 +44,16 @@ async def test_config_jobs_are_stored_and_a_missed_event_runs_once_after_a_resta
     second = scheduler(org_engine, pconfig, clock, worker, name="p2")
     await second.tick()
     try:
-        (got,) = await fake.wait_for(1)
-        assert (got.api, got.target) == ("robot", ROBOT)
+        both = await fake.wait_for(2)  # the grid's robot group and its bridged chat, each through its own channel
+        assert sorted((d.api, d.target) for d in both) == [("bridge", "bridge-quehua-1"), ("robot", ROBOT)]
+        got = both[0]
         assert got.text.startswith("【移动办公桌】本周三上午网格员")
         job = second.aps.get_job("event:移动办公桌")
         assert job.next_run_time > datetime.now(UTC)  # coalesced: once, then the next Wednesday
     finally:
         await second.stop()
         await worker.stop()
-    assert len(fake.delivered) == 1
+    assert len(fake.delivered) == 2
 
 
 async def test_a_run_missed_by_more_than_the_grace_time_is_skipped(org_engine, pconfig, worker, fake, clock):
@@ -75,7 +76,8 @@ async def test_a_run_missed_by_more_than_the_grace_time_is_skipped(org_engine, p
 async def test_a_timed_announcement_is_sent_once_by_the_leader(org_engine, pconfig, worker, fake, clock):
     with Session(org_engine) as s:
         ann, n = announce.create(s, targets=["grid:quehua-1"], text="明天上午停水", created_by="admin",
-                                 now=clock.now(), at=datetime.now(UTC) - timedelta(minutes=1))
+                                 now=datetime.now(UTC) - timedelta(minutes=2),
+                                 at=datetime.now(UTC) - timedelta(minutes=1))  # made before it fell due
         s.commit()
         ann_id = ann.id
     assert n == 0
@@ -83,14 +85,14 @@ async def test_a_timed_announcement_is_sent_once_by_the_leader(org_engine, pconf
     leader = scheduler(org_engine, pconfig, clock, worker)
     await leader.tick()
     try:
-        (got,) = await fake.wait_for(1)
-        assert got.text == "【通知】明天上午停水"
+        got = await fake.wait_for(2)  # the robot group and the bridged chat of quehua-1
+        assert [d.text for d in got] == ["【通知】明天上午停水"] * 2
     finally:
         await leader.stop()
         await worker.stop()
     with Session(org_engine) as s:
         assert s.get(Announcement, ann_id).status == "sent"
-    assert len(fake.delivered) == 1
+    assert len(fake.delivered) == 2
 
 
 async def test_only_one_process_leads_and_another_takes_over_when_it_dies(org_engine, db_url, fake, clock):

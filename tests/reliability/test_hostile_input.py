@@ -13,6 +13,7 @@ import base64
 import json
 import logging
 import os
+import time
 import uuid
 
 import pytest
@@ -23,7 +24,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.app import create_app
-from bot.channels.bridge import SIGNATURE_HEADER, sign
+from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.channels.clean import _UNSTORABLE
 from conftest import BRIDGE_SECRET, example_config
 from storage.models import Inbound
@@ -109,7 +110,9 @@ def sqlite_only(db_url: str) -> None:
 
 
 def bridge_post(body: bytes, signature: str | None = None, headers: dict | None = None):
-    hdrs = {SIGNATURE_HEADER: sign(BRIDGE_SECRET, body) if signature is None else signature} | (headers or {})
+    stamp = str(int(time.time()))
+    hdrs = {SIGNATURE_HEADER: sign(BRIDGE_SECRET, body, stamp) if signature is None else signature,
+            TIMESTAMP_HEADER: stamp} | (headers or {})
     return lambda c: c.post("/bridge/message", data=body, headers=hdrs)
 
 

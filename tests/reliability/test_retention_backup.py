@@ -59,7 +59,7 @@ async def test_old_inbound_messages_are_deleted_and_old_closed_tickets_anonymise
         assert all("赵敏" not in (e.text or "") and "13912345678" not in (e.text or "") for e in evs)
         followers = s.exec(select(TicketFollower).where(TicketFollower.ticket_id == n)).all()
         assert len(followers) == 2 and all(f.userid.startswith("anonymised-") for f in followers)
-        assert s.get(Ticket, open_n).reporter_id == "wangwu"  # not closed: untouched
+        assert s.get(Ticket, open_n).reporter_id == "bridge:wangwu"  # not closed: untouched
     again = retention.run(engine, datetime.now(UTC), inbound_days=180, anonymise_closed_days=365)
     assert again == retention.Outcome(0, 0)
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from bot.channels.bridge import SIGNATURE_HEADER, sign
+from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from conftest import BRIDGE_SECRET, ROOT
 from storage.models import Inbound, Lease, Outbox, Ticket
 from tests.fake_wecom import FakeWecom
@@ -96,7 +96,8 @@ async def test_two_workers_survive_a_sigkill_mid_load(db_url, engine, tmp_path):
                 body = json.dumps({"msg_id": f"w-{i}-{uuid.uuid4().hex[:6]}", "chat_id": "bridge-quehua-1",
                                    "sender_id": f"r{i}", "sender_name": f"居民{i}",
                                    "text": f"{i + 1}号楼门口的路灯坏了 晚上很黑"}, ensure_ascii=False).encode()
-                headers = {SIGNATURE_HEADER: sign(BRIDGE_SECRET, body)}
+                stamp = str(int(time.time()))
+                headers = {SIGNATURE_HEADER: sign(BRIDGE_SECRET, body, stamp), TIMESTAMP_HEADER: stamp}
                 async with sem:
                     for _ in range(200):  # as a platform does: the same message again until it is answered
                         try:
@@ -131,7 +132,10 @@ async def test_two_workers_survive_a_sigkill_mid_load(db_url, engine, tmp_path):
             await wait_for(drained, 120, "the grid worker's notices to be sent")  # after a lapsed claim too
             rows = scalar(engine, select(func.count()).select_from(Outbox).where(users))
             sent = [d for d in fake.delivered if d.api == "message"]
-            assert rows >= tickets and len(sent) == rows  # every notice once, whichever worker sent it
+            assert rows >= tickets and len({d.text for d in sent}) == rows  # every notice, whichever worker
+            # At most one twice: the worker killed between WeCom accepting a notice and marking its row sent
+            # (all go to one grid worker, so one at a time per process); WeCom has no idempotency key.
+            assert len(sent) - rows <= 1
 
             def holder() -> str | None:
                 with Session(engine) as s:

@@ -1,7 +1,7 @@
 """the closed loop: two clocks, pause, supervision, rating window, helpers, audited changes
 
 Revision ID: 0004_i11
-Revises: 0004_i15
+Revises: 0004_i9
 Create Date: 2026-12-03 17:10:00
 
 Ticket history becomes append-only in the database itself: triggers refuse DELETE on ticket_event, and every
@@ -14,7 +14,7 @@ from alembic import op
 from storage.types import UTCDateTime
 
 revision = "0004_i11"
-down_revision = "0004_i15"
+down_revision = "0004_i9"
 branch_labels = None
 depends_on = None
 

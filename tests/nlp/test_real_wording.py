@@ -1,0 +1,145 @@
+"""Issue 9's failure modes as minimal pairs (none of these sentences is a training line)."""
+
+import pytest
+
+from nlp import load_classifier
+
+
+@pytest.fixture(scope="module")
+def clf():
+    return load_classifier()
+
+
+REQUESTS = [
+    ("7号楼二单元的楼道灯坏了一个礼拜了", "property"),
+    ("小区北门那个井盖松了，踩上去直晃", "roads"),
+    ("我们楼这两天水压特别低，顶楼根本用不了水", "utilities"),
+    ("垃圾站旁边的垃圾堆了好几天没人拉走", "waste"),
+    ("车棚里的充电插座全都没电了", "charging"),
+]
+ENDINGS = ["，谢谢", "，麻烦尽快处理，谢谢！", "。辛苦网格员了", "，谢谢大家", "谢谢"]
+
+
+@pytest.mark.parametrize(("text", "category"), REQUESTS)
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_courtesy_never_turns_a_request_into_chatter(clf, text: str, category: str, ending: str) -> None:
+    plain, polite = clf.classify(text), clf.classify(text + ending)
+    assert plain.category == category, plain
+    assert polite.category == category, (ending, polite)
+
+
+@pytest.mark.parametrize("text", ["谢谢", "谢谢网格员", "好的 谢谢大家", "辛苦了 谢谢"])
+def test_courtesy_alone_is_chatter(clf, text: str) -> None:
+    assert clf.classify(text).category == "none"
+
+
+@pytest.mark.parametrize(
+    ("story", "complaint", "category"),
+    [
+        ("我表弟说他要跟老板去讨工资 哈哈 吹牛呢", "包工头拖欠我们八个人两个月的工资不给，找谁能管", "dispute"),
+        ("你这个人说话真是垃圾", "楼下垃圾桶满了好几天没人倒，味道很大", "waste"),
+        ("周末坐公交去公园玩了一天", "12路公交车这周老是不按点来，早上等了四十分钟", "transport"),
+        ("我们宿舍楼下停车的那个大哥人挺好", "有辆车天天停在单元门口，把出口堵死了", "parking"),
+        ("上次坐电梯碰到隔壁阿姨聊了几句", "电梯又停在三楼不动了，物业也不来修", "property"),
+        pytest.param("朋友离婚了 心情不好 今晚陪他喝两杯", "我想离婚，孩子的抚养权怎么判", "legal",
+                     marks=pytest.mark.xfail(strict=True, reason="known gap: 1,100 real legal questions teach "
+                                             "离婚 => legal; the story is still a legal ticket")),
+    ],
+)
+def test_topic_word_in_a_story_vs_a_complaint(clf, story: str, complaint: str, category: str) -> None:
+    assert clf.classify(story).category == "none", clf.classify(story)
+    assert clf.classify(complaint).category == category, clf.classify(complaint)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["晚上去吃火锅 辣得我直冒汗", "他一听就发火了 气得脸都红了", "坐了一夜火车到家了", "我一坐长途车就晕车",
+     "今天跟隔壁桌撞衫了 笑死", "火锅店门口排了好长的队", "小孩玩火车玩具玩了一下午"],
+)
+def test_substrings_are_not_danger(clf, text: str) -> None:
+    result = clf.classify(text)
+    assert (result.category, result.urgent) == ("none", False), result
+
+
+@pytest.mark.parametrize(
+    "text", ["3栋一楼的厨房着火了 冒了好多黑烟 快来人", "我家楼下有人晕倒了 叫不醒", "两辆车在小区门口撞了 有人流血"]
+)
+def test_present_danger_is_urgent(clf, text: str) -> None:
+    result = clf.classify(text)
+    assert result.is_request and result.urgent, result
+
+
+def test_danger_words_count_on_word_boundaries(clf) -> None:
+    # the rules' urgent triggers: "起火" inside "一起火锅" is no trigger, "起火了" is
+    assert clf.scores("咱们一起火锅走起")[0].get("urgent", 0.0) == 0.0
+    assert clf.scores("仓库起火了")[0].get("urgent", 0.0) >= 3
+
+
+@pytest.mark.parametrize(
+    ("base", "with_background"),
+    [
+        ("楼道的灯不亮了", "楼道的灯不亮了，已经跟物业反映过三次了还是没人管"),
+        ("单元门的锁坏了", "单元门的锁去年刚修过一次，现在又坏了"),
+        ("路口的下水道堵了", "路口的下水道堵了，之前来通过一回，没两天又堵上了"),
+    ],
+)
+def test_background_makes_a_stronger_request(clf, base: str, with_background: str) -> None:
+    before, after = clf.classify(base), clf.classify(with_background)
+    assert before.is_request and after.is_request, (before, after)
+    assert after.confidence >= before.confidence - 0.05, (before, after)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("请问老人办理高龄津贴需要带什么证件", "policy"),
+        ("孩子明年上幼儿园，报名要准备哪些材料", "policy"),
+        ("医保卡丢了去哪里补办", "policy"),
+        ("想咨询一下公证一份遗嘱需要什么手续", "legal"),
+        ("我们小区想成立业委会，具体流程是怎样的", "policy"),
+    ],
+)
+def test_questions_are_requests(clf, text: str, category: str) -> None:
+    assert clf.classify(text).category == category, clf.classify(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("市民来电反映，其居住的某花园小区物业公司今年擅自上调物业费，且小区绿化和卫生长期无人打理，"
+         "多次与物业沟通无果，请相关部门核实处理。", "property"),
+        ("其表示于去年在某工地做木工，包工头至今拖欠其工资一万二千元，多次讨要未果，故来电求助。", "dispute"),
+        ("该市民称，其住所附近的工地每天晚上十一点以后仍在施工，机器轰鸣，严重影响周边居民休息。", "environment"),
+        ("其反映某路段两侧长期有车辆违规停放，占用非机动车道，导致电动车只能在机动车道上行驶。", "parking"),
+        ("其反映所住楼栋的消防栓长期无水，楼道灭火器已过期，存在较大的消防安全隐患。", "safety"),
+    ],
+)
+def test_long_formal_third_person(clf, text: str, category: str) -> None:
+    assert clf.classify(text).category == category, clf.classify(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        ("物业费收了服务跟不上，楼道一个月都不拖一次", "property"),
+        ("干完活半年了，老板一分工资都没结", "dispute"),
+        ("工地半夜还在浇混凝土，吵得整栋楼睡不着", "environment"),
+        ("小区门口的人行道上停满了车，孩子上学只能走马路", "parking"),
+        ("最近车棚连着丢了三辆电动车，有没有人管管", "safety"),
+        pytest.param("后面那栋出租屋里天天有人打牌赌钱，半夜还吵", "safety",
+                     marks=pytest.mark.xfail(strict=True, reason="known gap: request probability 0.70, under the "
+                                             "ticket threshold (0.73): no ticket")),
+    ],
+)
+def test_categories_that_drifted(clf, text: str, category: str) -> None:
+    assert clf.classify(text).category == category, clf.classify(text)
+
+
+def test_a_sure_request_of_an_unsure_category_is_other_not_dropped(clf) -> None:
+    result = clf.classify("这事已经拖了快一个月了，到底有没有人管，麻烦给个说法")
+    assert result.is_request, result
+
+
+def test_a_model_ticket_shows_the_words_that_decided_it(clf) -> None:
+    result = clf.classify("3号楼门口的路灯坏了，晚上黑乎乎的")
+    assert result.category == "roads" and "路灯" in "".join(result.keywords), result
