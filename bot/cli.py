@@ -33,7 +33,10 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
     from bot import gctune
     from bot.app import create_app
+    from bot.cli_loop import calendar_ok
 
+    if not calendar_ok(config):
+        return 2
     host = args.host or config.server.host
     port = args.port or config.server.port
     workers = args.workers or config.server.workers
@@ -138,7 +141,18 @@ def _ticket_dict(t) -> dict:
         "created_at": t.created_at.isoformat(), "due_at": t.due_at.isoformat(),
         "updated_at": t.updated_at.isoformat(),
         "resolved_at": t.resolved_at.isoformat() if t.resolved_at else None,
+        **_loop_fields(t),
     }
+
+
+def _loop_fields(t) -> dict:
+    """The closed loop's fields (handlers/loop.py): the response clock, pause, supervision, rating window."""
+    def iso(v):
+        return v.isoformat() if v else None
+
+    return {"respond_due_at": iso(t.respond_due_at), "responded_at": iso(t.responded_at),
+            "paused_at": iso(t.paused_at), "supervised": t.supervised, "reopen_count": t.reopen_count,
+            "rating_score": t.rating_score, "rating_due_at": iso(t.rating_due_at)}
 
 
 def _names(session) -> dict[str, str]:
@@ -204,6 +218,9 @@ EVENT_NAMES = {
     "escalated": "上报", "mediation": "转交调解", "mediation_result": "调解结果", "follow_up": "回访",
     "resolved": "办结", "rated": "评价", "reopened": "重新办理", "merged": "合并", "merged_in": "并入",
     "recategorised": "改类", "sent_back": "退单", "withdrawn": "撤回", "amended": "补充", "relocated": "改位置",
+    "paused": "挂起", "resumed": "解挂", "supervised": "督办", "chased": "催办", "helper_added": "协办",
+    "escalated_after_rating": "不满意，上报", "auto_closed": "自动关闭", "sla_warned": "时限提醒",
+    "sla_escalated": "超时上报",
 }
 
 
@@ -231,7 +248,7 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
         d = _ticket_dict(t)
         d["events"] = [
             {"at": e.at.isoformat(), "actor": e.actor, "kind": e.kind, "old_status": e.old_status,
-             "new_status": e.new_status, "text": e.text, "public": e.public}
+             "new_status": e.new_status, "text": e.text, "public": e.public, "changes": e.changes or {}}
             for e in evs
         ]
         d["place"] = ({"label": t.place_label, "lat": t.latitude, "lng": t.longitude}
@@ -318,8 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Modules that add their own subcommands with ``register(subparsers)`` (org, announce, digest ...).
-EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_ops", "bot.cli_console", "bot.cli_nlp",
-                                       "bot.cli_media")
+EXTENSION_MODULES: tuple[str, ...] = ("bot.cli_org", "bot.cli_push", "bot.cli_ops", "bot.cli_loop", "bot.cli_console",
+                                       "bot.cli_nlp", "bot.cli_media")
 
 
 def _default_config() -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import tomllib
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -135,6 +135,66 @@ class TicketsConfig(_Section):
         if unknown:
             raise ValueError(f"unknown category {', '.join(unknown)}; known: {', '.join(CATEGORY_CODES)}")
         return v
+
+
+def _check_duration(v: str | None) -> str | None:
+    if v is not None:
+        from handlers.sla import Duration
+
+        Duration.parse(v)
+    return v
+
+
+def _check_calendar_duration(v: str | None) -> str | None:
+    _check_duration(v)
+    if v is not None and v.strip().endswith(("wh", "wd")):
+        raise ValueError(f"{v!r}: urgent tickets count calendar time (h or d), not working time")
+    return v
+
+
+DurationText = Annotated[str, AfterValidator(_check_duration)]
+CalendarDurationText = Annotated[str, AfterValidator(_check_calendar_duration)]
+
+
+class SlaTargetsConfig(_Section):
+    respond: DurationText | None = None  # None: [sla] respond
+    resolve: DurationText | None = None  # None: [tickets.deadline_hours], else [sla] resolve
+
+
+class SlaConfig(_Section):
+    """The two clocks: response (first 接单 or reply by staff) and resolution, per category and urgency."""
+
+    respond: DurationText = "24h"
+    resolve: DurationText | None = None  # None: [tickets] default_deadline_hours, calendar hours
+    urgent_respond: CalendarDurationText = "2h"
+    urgent_resolve: CalendarDurationText | None = None  # None: [tickets] urgent_deadline_hours
+    categories: dict[str, SlaTargetsConfig] = {}
+    warn_fraction: Annotated[float, Field(gt=0, lt=1)] = 0.8  # the handler is warned this far into a deadline
+
+    @field_validator("categories")
+    @classmethod
+    def _known_categories(cls, v: dict) -> dict:
+        unknown = sorted(set(v) - set(CATEGORY_CODES))
+        if unknown:
+            raise ValueError(f"unknown category {', '.join(unknown)}; known: {', '.join(CATEGORY_CODES)}")
+        return v
+
+
+class CalendarConfig(_Section):
+    """Local days on top of the national schedule (chinesecalendar)."""
+
+    extra_holidays: list[date] = []  # local days off (e.g. a district's own closure)
+    extra_workdays: list[date] = []  # local working days
+    local_years: list[Annotated[int, Field(ge=2000, le=2100)]] = []  # years chinesecalendar lacks, given here
+    check_days: Annotated[int, Field(ge=0, le=400)] = 30  # `serve` refuses an unknown today, warns this far ahead
+
+
+class LoopConfig(_Section):
+    """Closing the loop: rating window, auto-close, 催办 throttle."""
+
+    rating_days: Annotated[float, Field(gt=0)] = 3  # after 办结 the reporter has this long to rate
+    auto_close_as: Literal["default_satisfied", "unrated"] = "default_satisfied"  # 默认满意 | 未评价
+    chase_hours: Annotated[float, Field(gt=0)] = 24  # a resident may 催办 a ticket once per this period
 
 
 class StreetConfig(_Section):
@@ -383,6 +443,9 @@ class Config(_Section):
     attachments: AttachmentsConfig = AttachmentsConfig()
     limits: LimitsConfig = LimitsConfig()
     retention: RetentionConfig = RetentionConfig()
+    sla: SlaConfig = SlaConfig()
+    calendar: CalendarConfig = CalendarConfig()
+    loop: LoopConfig = LoopConfig()
     console: ConsoleConfig = ConsoleConfig()
 
     def ticket_rules(self) -> TicketRules:
@@ -394,6 +457,10 @@ class Config(_Section):
             duplicate_window=timedelta(days=t.duplicate_window_days),
             confidence_threshold=self.nlp.confidence_threshold,
             clarify_ttl=timedelta(minutes=t.clarify_minutes),
+            sla=self.sla_policy(),
+            rating_window=timedelta(days=self.loop.rating_days),
+            auto_close_as=self.loop.auto_close_as,
+            chase_period=timedelta(hours=self.loop.chase_hours),
             outbound=self.outbound_kinds(),
             bridge_members=tuple(sorted(self.bridge.members.items())),
             bridge_chats=frozenset(self.bridge.chat_ids),
@@ -402,6 +469,34 @@ class Config(_Section):
             max_bytes=self.attachments.max_bytes(),
             link=LinkSettings(self.attachments.public_url, self.attachments.link_secret,
                               timedelta(minutes=self.attachments.link_minutes)),
+        )
+
+    def work_calendar(self):
+        from handlers.sla import WorkCalendar
+
+        c = self.calendar
+        return WorkCalendar(frozenset(c.extra_holidays), frozenset(c.extra_workdays), frozenset(c.local_years))
+
+    def sla_policy(self):
+        """[sla] over [tickets]: a category's resolution time is [sla.categories.X] resolve, else
+        [tickets.deadline_hours] X (calendar hours), else [sla] resolve, else [tickets] default_deadline_hours."""
+        from handlers.sla import Duration, SlaPolicy, Targets
+
+        t, s = self.tickets, self.sla
+        respond = Duration.parse(s.respond)
+        resolve = Duration.parse(s.resolve) if s.resolve else Duration(t.default_deadline_hours, "h")
+        categories: dict[str, Targets] = {}
+        for code in CATEGORY_CODES:
+            own = s.categories.get(code)
+            r = own.resolve if own and own.resolve else None
+            res = (Duration.parse(r) if r else Duration(t.deadline_hours[code], "h") if code in t.deadline_hours
+                   else resolve)
+            categories[code] = Targets(Duration.parse(own.respond) if own and own.respond else respond, res)
+        return SlaPolicy(
+            respond=respond, resolve=resolve, urgent_respond=Duration.parse(s.urgent_respond),
+            urgent_resolve=(Duration.parse(s.urgent_resolve) if s.urgent_resolve
+                            else Duration(t.urgent_deadline_hours, "h")),
+            categories=categories, warn_fraction=s.warn_fraction, calendar=self.work_calendar(),
         )
 
     def outbound_kinds(self) -> frozenset[str]:

@@ -50,7 +50,7 @@ log = logging.getLogger(__name__)
 
 LEASE = "scheduler"
 JOBS_TABLE = "apscheduler_jobs"
-CONFIG_PREFIXES = ("digest:", "event:", "reminders", "retention")
+CONFIG_PREFIXES = ("digest:", "event:", "reminders", "retention", "loop")
 
 
 @dataclass(slots=True)
@@ -107,6 +107,13 @@ def _reminders(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
                            escalate_after=timedelta(hours=r.escalate_after_hours))
 
 
+def _loop(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
+    from handlers import sla_jobs
+    from handlers.context import Services
+
+    return sla_jobs.check(s, Services(rules=rt.config.ticket_rules(), classifier=None, clock=rt.clock), rt.clock())
+
+
 def _announce(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
     return announce.fire(s, int(key), run_time)
 
@@ -123,7 +130,7 @@ def _retention(s: Session, rt: Runtime, key: str, run_time: datetime) -> int:
 
 JOBS: dict[str, Callable[[Session, Runtime, str, datetime], int]] = {
     "digest": _digest, "event": _event, "reminders": _reminders, "announce": _announce,
-    "retention": _retention,
+    "retention": _retention, "loop": _loop,
 }
 
 
@@ -222,6 +229,8 @@ def config_jobs(config: Config) -> dict[str, tuple[object, tuple[str, str]]]:
     if config.reminders.enabled:
         jobs["reminders"] = (IntervalTrigger(minutes=config.reminders.check_minutes, timezone=TZ),
                              ("reminders", "check"))
+        # the closed loop: SLA warnings and escalations, auto-close after the rating window (handlers/sla_jobs.py)
+        jobs["loop"] = (IntervalTrigger(minutes=config.reminders.check_minutes, timezone=TZ), ("loop", "check"))
     return jobs
 
 

@@ -66,11 +66,24 @@ def compose(session: Session, scope: Scope, *, kind: str, end: datetime, now: da
         top=stats.by_category(session, scope, start, end, limit=3),
         oldest=stats.oldest_open(session, scope, oldest),
     )
+    text = _with_loop(session, scope, text, start, end, now)
     failed = failed_count(session, start, end)
     if failed:
         text += "\n" + texts_ops.pushes_failed(failed)
     week = stats.by_category(session, scope, end - PERIODS["weekly"], end)
     return Digest(scope, kind, text, week)
+
+
+def _with_loop(session: Session, scope: Scope, text: str, start: datetime, end: datetime, now: datetime) -> str:
+    """Supervised tickets first (after the heading), the three rates of the period's reports last."""
+    from handlers import texts_loop
+    from storage import rates
+
+    head, _, body = text.partition("\n")
+    supervised = texts_loop.supervised_lines(rates.supervised_open(session, scope))
+    parts = [head, *supervised, body] if body else [head, *supervised]
+    parts += texts_loop.rates_lines(rates.total(session, scope, start, end, now))
+    return "\n".join(p for p in parts if p)
 
 
 # --- who gets it ----------------------------------------------------------------------------------------------------

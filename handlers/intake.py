@@ -144,6 +144,14 @@ class Intake:
         outbox.enqueue_many(s, notices)
 
 
+def _clocks(services: Services, now: datetime, category: str, urgent: bool) -> dict:
+    """The two deadlines of a new ticket (handlers/sla.py)."""
+    sla = services.rules.sla
+    respond, rw = sla.respond_due(now, category, urgent)
+    resolve, sw = sla.resolve_due(now, category, urgent)
+    return {"respond_due_at": respond, "respond_working": rw, "due_at": resolve, "resolve_working": sw}
+
+
 def _ticket_row(r: Request, assignee: str | None, now: datetime, services: Services) -> dict:
     c, msg = r.c, r.msg
     return {
@@ -151,8 +159,9 @@ def _ticket_row(r: Request, assignee: str | None, now: datetime, services: Servi
         "text": r.text, "location": r.key[2], "keywords": list(c.keywords), "confidence": round(c.confidence, 3),
         "reporter_id": msg.sender_id, "reporter_name": msg.sender_name, "channel": msg.channel,
         "chat_id": msg.chat_id, "assignee": assignee, "department": None, "duplicate_of": None, "rating": None,
-        "version": 1, "due_at": now + services.rules.deadline(c.category, c.urgent), "created_at": now,
-        "updated_at": now, "resolved_at": None, "closed_at": None,
+        "version": 1, "created_at": now, "updated_at": now, "resolved_at": None, "closed_at": None,
+        **_clocks(services, now, c.category, c.urgent), "responded_at": None, "paused_at": None,
+        "supervised": False, "reopen_count": 0, "rating_score": None, "rating_due_at": None,
     }
 
 

@@ -13,6 +13,9 @@ Rules of the table worth knowing:
   or the mediator / worker resolves it directly, or it is escalated when mediation fails.
 - Only ``resolved`` can be rated: 满意 / 基本满意 close it, 不满意 reopens it (new deadline, assignee told).
 - ``closed`` and ``duplicate`` are final, except that a follow-up visit may still be recorded on a closed ticket.
+- 退单 (the lead handler, with a reason) puts a held ticket back to ``open``: assigned to whoever transferred it,
+  else unassigned, the grid's workers and the community secretaries asked to dispatch it again.
+- 挂起 (``paused``) stops the clocks until 解挂; 撤回 by the reporter closes a ticket not yet finished.
 
 Every change is one ``UPDATE ticket … SET version = version + 1 WHERE id = :id AND version = :v``: when
 another process changed the ticket since it was read, no row matches and the step is refused (``Conflict``),
@@ -36,8 +39,9 @@ from storage.models import Ticket
 log = logging.getLogger(__name__)
 
 STATUSES = ("open", "accepted", "in_progress", "in_mediation", "escalated", "resolved", "closed", "reopened",
-            "duplicate")
+            "duplicate", "paused")
 WORKING = ("accepted", "in_progress", "escalated", "reopened")  # someone holds it, nothing else is pending
+OPEN = ("open", "in_mediation", *WORKING)  # being handled and not paused
 
 
 def _to(target: str, *sources: str) -> dict[str, str]:
@@ -57,10 +61,19 @@ TRANSITIONS: dict[str, dict[str, str]] = {
     "rate_bad": _to("reopened", "resolved"),
     "merge": _to("duplicate", "open", "in_mediation", *WORKING),
     "recategorise": {s: s for s in STATUSES if s != "duplicate"},
-    "send_back": _to("in_progress", *WORKING),  # 退单: who got it by 转派 hands it back with a reason
-    "withdraw": _to("closed", "open", "in_mediation", *WORKING),  # 撤回: the reporter, before it is finished
-    "amend": {s: s for s in ("open", "in_mediation", *WORKING)},  # 补充: the reporter corrects text or place
+    # 退单 by the lead handler, with a reason: back to whoever transferred it, else to the grid, to dispatch again
+    "send_back": _to("open", *WORKING),
+    "withdraw": _to("closed", *OPEN, "paused"),  # 撤回: the reporter, before it is finished
+    "amend": {s: s for s in (*OPEN, "paused")},  # 补充: the reporter corrects text or place
     "relocate": {s: s for s in STATUSES if s != "duplicate"},  # 改位置: staff fix the place
+    # the closed loop (handlers/loop.py)
+    "pause": _to("paused", "in_mediation", *WORKING),  # 挂起: the clocks stop
+    "resume": _to("in_progress", "paused"),  # 解挂: they run again, deadlines moved on by the pause
+    "supervise": {s: s for s in (*OPEN, "paused")},  # 督办: a note and perhaps a new deadline
+    "chase": {s: s for s in (*OPEN, "paused")},  # 催办 by the reporter
+    "add_helper": {s: s for s in (*OPEN, "paused")},  # 协办
+    "rate_bad_again": _to("escalated", "resolved"),  # a second 不满意: one level up, 回访 by the secretary
+    "auto_close": _to("closed", "resolved"),  # no rating within the window: 默认满意 or 未评价
 }
 
 EVENT_KINDS = {
@@ -68,7 +81,16 @@ EVENT_KINDS = {
     "mediate": "mediation", "mediated": "mediation_result", "follow_up": "follow_up", "resolve": "resolved",
     "rate_ok": "rated", "rate_bad": "reopened", "merge": "merged", "recategorise": "recategorised",
     "send_back": "sent_back", "withdraw": "withdrawn", "amend": "amended", "relocate": "relocated",
+    "pause": "paused", "resume": "resumed", "supervise": "supervised", "chase": "chased",
+    "add_helper": "helper_added", "rate_bad_again": "escalated_after_rating", "auto_close": "auto_closed",
 }
+
+# The first of these by a member of staff stops the response clock (responded_at).
+RESPONDING = frozenset({"accept", "note", "transfer", "escalate", "mediate", "mediated", "resolve", "pause",
+                        "send_back"})
+# Fields whose every change is written into the event's ``changes`` (old, new): the audit trail.
+AUDITED = ("status", "due_at", "respond_due_at", "assignee", "department", "level", "category", "location",
+           "grid_id", "rating", "rating_score", "paused_at", "supervised", "duplicate_of", "urgent")
 
 assert all(s in STATUSES and t in STATUSES for m in TRANSITIONS.values() for s, t in m.items())
 assert set(EVENT_KINDS) == set(TRANSITIONS)
@@ -117,8 +139,13 @@ def apply(
     values: dict[str, Any] = {**changes, "status": new, "version": Ticket.version + 1, "updated_at": ctx.now}
     if new == "resolved" and old != "resolved":
         values["resolved_at"] = ctx.now
+        values.setdefault("rating_due_at", ctx.now + ctx.rules.rating_window)
     if new == "closed" and old != "closed":
         values["closed_at"] = ctx.now
+    if (action in RESPONDING and ticket.responded_at is None and ctx.member is not None
+            and ctx.member.role != "resident"):
+        values["responded_at"] = ctx.now
+    audit = _changes(ticket, values)
     stmt = (
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.version == ticket.version)
@@ -132,8 +159,24 @@ def apply(
     ctx.session.refresh(ticket)
     event = record(ctx.session, ticket, EVENT_KINDS[action], ctx.actor, text=text, old_status=old, public=public)
     event.at = ctx.now  # the same clock as the ticket's updated_at
+    event.changes = audit or None
     if public and notice:
         notify.to_followers(ctx.session, ticket, notice)
     log.debug("ticket.transition ticket=%s action=%s actor=%s %s->%s version=%s", ticket.id, action, ctx.actor,
              old, new, ticket.version)
     return ticket
+
+
+def _plain(v: Any) -> Any:
+    return v.isoformat() if hasattr(v, "isoformat") else v
+
+
+def _changes(ticket: Ticket, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """The audited fields ``values`` changes: {field: [old, new]} in JSON-friendly form."""
+    out: dict[str, list[Any]] = {}
+    for name in AUDITED:
+        if name in values:
+            old, new = getattr(ticket, name), values[name]
+            if old != new:
+                out[name] = [_plain(old), _plain(new)]
+    return out

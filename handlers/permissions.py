@@ -136,6 +136,20 @@ def _follows(ctx: Context, target: Target) -> str | None:
 is_follower = Rule(_follows, "反映人")
 
 
+def _helps(ctx: Context, target: Target) -> str | None:
+    """协办 staff of the ticket (handlers/loop.py) may add notes to it."""
+    if not isinstance(target, Ticket):
+        return None
+    from storage.models import TicketHelper
+
+    if ctx.session.get(TicketHelper, (target.id, ctx.actor)) is not None:
+        return None
+    return _in_scope(ctx, target)  # the reason a non-helper is refused is the scope's
+
+
+is_helper = Rule(_helps, "协办人")
+
+
 def _reports(ctx: Context, target: Target) -> str | None:
     """Only the reporter rates and confirms: a "+1" follower is told the outcome and may ask for progress."""
     if not isinstance(target, Ticket) or target.reporter_id == ctx.actor:
@@ -148,8 +162,9 @@ def _reports(ctx: Context, target: Target) -> str | None:
 is_reporter = Rule(_reports, "反映人")
 
 
-def _sends_back(ctx: Context, target: Target) -> str | None:
-    """Who got a ticket by 转派 may hand it back: its department's staff, or the person it was given to."""
+def _leads(ctx: Context, target: Target) -> str | None:
+    """退单: only the ticket's lead handler hands it back: the staff of the department it was transferred to,
+    else the person holding it (who accepted it or got it by 转派); 协办 helpers are not the lead."""
     if not isinstance(target, Ticket):
         return None
     m = ctx.member
@@ -158,7 +173,12 @@ def _sends_back(ctx: Context, target: Target) -> str | None:
             target.id, m.department)
     if target.assignee == ctx.actor and target.department is None:
         return None
-    return wording.not_transferred_to_you(target.id)
+    from storage.models import TicketHelper
+
+    if ctx.session.get(TicketHelper, (target.id, ctx.actor)) is not None:
+        return wording.helper_cannot_send_back(target.id)
+    return wording.not_lead(target.id)
+
 
 LEVEL_RANK = {"grid": 0, "community": 1, "street": 2}
 
@@ -183,8 +203,8 @@ holds_level = Rule(_holds_level)
 STAFF = is_role("grid_worker", "mediator", "department", "secretary", "admin")
 HANDLER = is_role("grid_worker", "secretary", "admin") & in_scope  # accept, transfer, escalate, mediate, ...
 CLOSER = is_role("grid_worker", "mediator", "department", "secretary", "admin") & in_scope  # 办结
-RETURNER = is_role("department", "grid_worker", "mediator", "secretary", "admin") & Rule(_sends_back)  # 退单
-NOTE_TAKER = STAFF & in_scope  # 进度 12 <text>
+RETURNER = is_role("department", "grid_worker", "mediator", "secretary", "admin") & Rule(_leads)  # 退单: the lead
+NOTE_TAKER = STAFF & (in_scope | is_helper)  # 进度 12 <text>; 协办 staff too
 MEDIATOR = is_role("mediator") & in_scope
 ESCALATOR = HANDLER & holds_level
 REPORTER = is_reporter  # 满意 / 基本满意 / 不满意: the reporter only

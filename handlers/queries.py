@@ -42,10 +42,14 @@ def may_read(ctx: Context, ticket: Ticket) -> bool:
 
 
 def show_progress(ctx: Context, inv: Invocation) -> Reply:
-    ticket = get_ticket(ctx, inv.number)
-    if not may_read(ctx, ticket):
+    from handlers import loop, texts_loop
+
+    asked = get_ticket(ctx, inv.number)
+    ticket = loop.survivor(ctx.session, asked)  # a merged ticket answers with the one it lives on in
+    if not may_read(ctx, ticket):  # its reporter and followers follow the survivor too
         raise PermissionDenied(f"{ctx.actor} may not read ticket {ticket.id}",
-                               texts.NOT_YOUR_TICKET.format(number=ticket.id))
+                               texts.NOT_YOUR_TICKET.format(number=asked.id))
+    head = texts_loop.merged_redirect(asked.id, ticket.id) if ticket.id != asked.id else ""
     ev = latest_event(ctx.session, ticket.id)
     note = ev.text if ev is not None and ev.kind != "opened" else None
     in_group = ctx.msg.chat_id is not None
@@ -54,8 +58,8 @@ def show_progress(ctx: Context, inv: Invocation) -> Reply:
     elif in_group or not (STAFF(ctx) and in_scope.deny(ctx, ticket) is None):
         note = privacy.mask(note)  # staff in scope see numbers in full in a 1:1 chat
     return Reply(
-        texts.progress(number=ticket.id, category=ticket.category, status=ticket.status, due=ticket.due_at,
-                       note=note, at=ev.at if ev else None, handler=handler_name(ctx, ticket)),
+        head + texts.progress(number=ticket.id, category=ticket.category, status=ticket.status, due=ticket.due_at,
+                              note=note, at=ev.at if ev else None, handler=handler_name(ctx, ticket)),
         ticket.id,
     )
 

@@ -29,7 +29,7 @@ NEXT_LEVEL = {"grid": "community", "community": "street"}
 def _open_with_deadline_before(session: Session, before: datetime) -> list[Ticket]:
     stmt = (
         select(Ticket)
-        .where(col(Ticket.status).in_(OPEN_STATUSES), col(Ticket.due_at) < before)
+        .where(col(Ticket.status).in_(OPEN_STATUSES), Ticket.status != "paused", col(Ticket.due_at) < before)
         .order_by(col(Ticket.due_at), col(Ticket.id))
     )
     return list(session.exec(stmt).all())

@@ -13,6 +13,7 @@ import handlers.backlog  # noqa: F401  (registers 补录: tickets from messages 
 import handlers.evidence  # noqa: F401  (registers 附件: a ticket's photos and files)
 import handlers.identity  # noqa: F401  (registers 绑定: a member links their bridge account)
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
+import handlers.loop  # noqa: F401  (registers the closed loop: 挂起, 解挂, 督办, 催办, 退单, 协办, 评价)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
 from handlers import clarify, evidence, identity, notify, privacy, texts
@@ -137,10 +138,11 @@ def _run(ctx: Context) -> Reply | Request:
         c = None
         if inv is None and ctx.grid is not None and not clarify.is_pending(ctx):
             c = ctx.services.classifier.classify(ctx.text)
-            if not c.is_request and not clarify.is_vague_breakage(ctx.text, c, ctx.rules.confidence_threshold):
-                return Reply.silent()  # most chatter: nothing to write
-            if (c.is_request and c.confidence >= ctx.rules.confidence_threshold
-                    and not clarify.is_fragment(ctx.text, c)):
+            if not c.is_request:
+                c = clarify.unsure_fragment(ctx.text, c, ctx.rules.confidence_threshold)
+                if c is None:
+                    return Reply.silent()  # most chatter: nothing to write
+            if c.confidence >= ctx.rules.confidence_threshold and not clarify.is_fragment(ctx.text, c):
                 return open_or_join(ctx, ctx.grid, c, ctx.text)  # most requests: written with the batch
         if inv is not None and ctx.intake is not None:
             ctx.intake.flush()  # a command may read the tickets this batch has opened so far
@@ -168,8 +170,10 @@ def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | No
         if pending is not None:
             return clarify.answer(ctx, pending, ctx.text)
         c = ctx.services.classifier.classify(ctx.text)
-        if not c.is_request and not clarify.is_vague_breakage(ctx.text, c, ctx.rules.confidence_threshold):
-            return Reply.silent()
+        if not c.is_request:
+            c = clarify.unsure_fragment(ctx.text, c, ctx.rules.confidence_threshold)
+            if c is None:
+                return Reply.silent()
     if c.confidence < ctx.rules.confidence_threshold or clarify.is_fragment(ctx.text, c):
         return clarify.ask(ctx, c, ctx.text)
     return open_or_join(ctx, ctx.grid, c, ctx.text)

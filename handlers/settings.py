@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from handlers.sla import SlaPolicy
+
 TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -30,6 +32,10 @@ class TicketRules:
     duplicate_window: timedelta = timedelta(days=7)
     confidence_threshold: float = 0.5
     clarify_ttl: timedelta = timedelta(minutes=30)
+    rating_window: timedelta = timedelta(days=3)  # after 办结, the reporter rates within this ([loop] rating_days)
+    auto_close_as: str = "default_satisfied"  # or "unrated"
+    chase_period: timedelta = timedelta(hours=24)  # one 催办 per reporter and ticket per period
+    sla: SlaPolicy = field(default_factory=SlaPolicy)  # the two clocks and the working-day calendar
     # push channels that can deliver (a reply says someone was told only when a send was queued to one)
     outbound: frozenset[str] = frozenset({"user", "appchat", "robot", "bridge"})
     bridge_members: tuple[tuple[str, str], ...] = ()  # bridge sender id → member userid, from [bridge] members

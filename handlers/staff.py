@@ -22,7 +22,6 @@ from handlers.permissions import (
     HANDLER,
     MEDIATOR,
     REPORTER,
-    RETURNER,
     STAFF,
     Rule,
     scope_grids,
@@ -30,7 +29,7 @@ from handlers.permissions import (
 from handlers.tickets import record
 from storage import org, staff
 from storage.models import Community, Correction, Grid, GridChat, Member, Street, Ticket
-from storage.tickets import OPEN_STATUSES, events, follow, followers
+from storage.tickets import OPEN_STATUSES, follow, followers
 
 Body = Callable[[Context, Ticket, str], Reply]
 
@@ -75,12 +74,19 @@ def accept(ctx: Context, t: Ticket, rest: str) -> Reply:
 
 
 def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
+    from handlers import loop  # "转派 12 主办 城管执法中队 协办 赵磊": one lead, helpers who may add notes
+
+    rest, helper_names = loop.split_helpers(rest)
     target = _required(rest, f"转派 {t.id} 城管执法中队").lstrip("@")
     s = ctx.session
     lifecycle.target_status(t, "transfer")  # refuse an impossible step before looking for the target
+    why = ""
+    if " " in target and target not in staff.departments(s) and not staff.find_members(s, target):
+        target, reason = target.split(None, 1)  # "转派 12 城管执法中队 占道属城管职责": the why, for the history
+        why = f"：{reason.strip()}"
     if target in staff.departments(s):
         recipients = staff.department_members(s, target)
-        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {target}", department=target,
+        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {target}{why}", department=target,
                         notice=texts.transferred_notice(t.id, target))
         label = target
     else:
@@ -95,13 +101,17 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
         person = people[0]
         label = texts.staff_name(person.role, person.name)
         recipients = [person]
-        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {label}", assignee=person.userid, department=None,
+        lifecycle.apply(ctx, t, "transfer", text=f"转派给 {label}{why}", assignee=person.userid, department=None,
                         notice=texts.transferred_notice(t.id, label))
     told_them = bool(recipients)
     for m in recipients:
         told_them &= notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx),
                                                                         t.due_at))
-    return Reply(texts.transferred_reply(t.id, label, told_them, _reporter_told(ctx, t)), t.id)
+    added = loop.add_helpers(ctx, t, helper_names)
+    reply = texts.transferred_reply(t.id, label, told_them, _reporter_told(ctx, t))
+    if added:
+        reply += loop.tl.helpers_added_reply(t.id, added)
+    return Reply(reply, t.id)
 
 
 NEXT_LEVEL = {"grid": "community", "community": "street"}
@@ -199,35 +209,9 @@ def _rate(rating: str) -> Body:
 
 
 def unsatisfied(ctx: Context, t: Ticket, reason: str) -> Reply:
-    lifecycle.target_status(t, "rate_bad")
-    due = ctx.now + ctx.rules.deadline(t.category, t.urgent)
-    lifecycle.apply(ctx, t, "rate_bad", text=reason or texts.RATING_NAMES["unsatisfied"], rating="unsatisfied",
-                    due_at=due, resolved_at=None)
-    _tell_other_followers(ctx, t, wording.reopened_follower_notice(t.id))
-    holder = t.assignee or (w.userid if (w := _grid_worker_of(ctx, t)) else None)
-    if holder:
-        notify.to_member(ctx.session, holder, texts.reopened_dm(t.id, reason, due))
-    return Reply(texts.reopened_reply(t.id, due), t.id)
+    from handlers import loop  # reopen once, then one level up (the closed loop's rule)
 
-
-def send_back(ctx: Context, t: Ticket, rest: str) -> Reply:
-    """退单: a ticket transferred to a department (or person) goes back to whoever transferred it."""
-    reason = _required(rest, f"退单 {t.id} 不属于本部门职责")
-    lifecycle.target_status(t, "send_back")
-    s = ctx.session
-    back: Member | None = None
-    for ev in reversed(events(s, t.id)):
-        if ev.kind == "transferred":
-            back = org.member(s, ev.actor)
-            break
-    if back is None or back.role in ("resident", "department") or back.userid == ctx.actor:
-        back = _grid_worker_of(ctx, t)
-    lifecycle.apply(ctx, t, "send_back", text=reason, public=False, department=None,
-                    assignee=back.userid if back else None)
-    if back is not None:
-        notify.to_member(s, back.userid, wording.sent_back_dm(t.id, _me(ctx), reason, t.text))
-    to = texts.staff_name(back.role, back.name) if back else None
-    return Reply(wording.sent_back_reply(t.id, to, back is not None), t.id)
+    return loop.unsatisfied(ctx, t, reason)
 
 
 # --- recategorise, merge ----------------------------------------------------------------------------------------
@@ -255,10 +239,11 @@ def recategorise(ctx: Context, t: Ticket, rest: str) -> Reply:
     if new == old:
         raise CommandError("same category", texts.same_category(t.id, old))
     lifecycle.target_status(t, "recategorise")
-    due = t.created_at + ctx.rules.deadline(new, t.urgent)
+    due, working = ctx.rules.sla.resolve_due(t.created_at, new, t.urgent)
     ctx.session.add(Correction(ticket_id=t.id, text=t.text, old_category=old, new_category=new, actor=ctx.actor,
                                at=ctx.now))
-    lifecycle.apply(ctx, t, "recategorise", text=f"{old} → {new}", public=False, category=new, due_at=due)
+    lifecycle.apply(ctx, t, "recategorise", text=f"{old} → {new}", public=False, category=new, due_at=due,
+                    resolve_working=working)
     return Reply(texts.recategorised_reply(t.id, old, new, due), t.id)
 
 
@@ -278,6 +263,9 @@ def merge(ctx: Context, t: Ticket, rest: str) -> Reply:
         raise InvalidTransition(f"merge into {target.status}", texts.merge_target_done(target.id, target.status))
     lifecycle.apply(ctx, t, "merge", text=f"合并到 #{target.id}", duplicate_of=target.id,
                     notice=texts.merged_notice(t.id, target.id))
+    from handlers.texts_loop import merged_in_notice
+
+    notify.to_followers(ctx.session, target, merged_in_notice(target.id, t.id))  # the survivor's own followers
     already = {f.userid for f in followers(ctx.session, target.id)}
     moving = [f for f in followers(ctx.session, t.id) if f.userid not in already]
     for f in moving:
@@ -365,12 +353,11 @@ ticket_command("调解", mediate, HANDLER, aliases=("/mediate",))
 ticket_command("调解结果", mediation_result, MEDIATOR, aliases=("/mediated",))
 ticket_command("回访", follow_up, HANDLER, aliases=("/followup",))
 ticket_command("办结", resolve, CLOSER, aliases=("/resolve",))
-ticket_command("退单", send_back, RETURNER, aliases=("/sendback",))
 ticket_command("满意", _rate("satisfied"), REPORTER, aliases=("/satisfied",))
 ticket_command("基本满意", _rate("fair"), REPORTER, aliases=("/fair",), help_key="")
 ticket_command("不满意", unsatisfied, REPORTER, aliases=("/unsatisfied",), help_key="")
 ticket_command("改类", recategorise, HANDLER, aliases=("/recategorise", "/category"))
-ticket_command("合并", merge, HANDLER, aliases=("/merge",))
+ticket_command("合并", merge, HANDLER, aliases=("/merge", "并单"))
 REGISTRY.add(Command("待办", todo, texts.HELP["待办"], aliases=("/todo",), allowed=STAFF,
                      denied_text=STAFF.denied_text()))
 REGISTRY.add(Command("绑定网格", bind, texts.HELP["绑定网格"], aliases=("/bind",), allowed=GRID_KEEPER,

@@ -52,8 +52,12 @@ def follower_cannot_rate(number: int) -> str:
     return f"只有工单 #{number} 的反映人可以评价；办理结果会告诉您，随时可发「进度 {number}」查询。"
 
 
-def not_transferred_to_you(number: int) -> str:
-    return f"工单 #{number} 不是转派给您的，不能退单。"
+def not_lead(number: int) -> str:
+    return f"工单 #{number} 不是由您主办的，不能退单：只有接单人或转派到的人、部门可以退单。"
+
+
+def helper_cannot_send_back(number: int) -> str:
+    return f"您是工单 #{number} 的协办人，只有主办人可以退单；可以用「进度 {number} 内容」记录进展。"
 
 
 def rated_notice(number: int, rating: str) -> str:
@@ -65,14 +69,17 @@ def reopened_follower_notice(number: int) -> str:
 
 
 def sent_back_reply(number: int, to: str | None, told: bool) -> str:
-    who = f"退回{to}" if to else "退回网格"
-    tail = "，已通知对方。" if told else "。"
-    return f"已将工单 #{number} {who}重新安排{tail}"
+    """``to``: who transferred it and has it back; None: back to the grid, its workers and secretaries asked."""
+    if to:
+        return f"已将工单 #{number} 退回{to}重新派单{'，已通知对方' if told else ''}。"
+    if told:
+        return f"已将工单 #{number} 退回网格重新派单，已通知网格员和社区书记。"
+    return f"已将工单 #{number} 退回网格重新派单；没有能通知到的网格员或社区书记，请电话联系。"
 
 
 def sent_back_dm(number: int, by: str, reason: str, text: str) -> str:
     return (f"【退单】工单 #{number} 被{by}退回：{reason}\n诉求：{text}\n"
-            f"请重新安排（如「转派 {number} 部门」或「办结 {number} 结果」）。")
+            f"请重新派单（「转派 {number} 对象」）或接单办理（「接单 {number}」）。")
 
 
 def escalate_nobody(number: int, level: str, where: str) -> str:

@@ -1,6 +1,6 @@
-"""The console dashboard's figures. The counts and two of the three rates are ``storage.stats.summary`` — the
-query behind the digests — summed over the viewer's scopes; ``rates()`` is the one place that turns them into
-the three rates, so it can switch to a shared rates module without the page changing.
+"""The console dashboard's figures, summed over the viewer's scopes. The counts are ``storage.stats.summary`` (the
+query behind the digests); the three rates are ``storage.rates`` (the closed loop's definitions, the query behind
+the digests' rates and ``gridbot stats``), turned into the page's figures in one place, ``rates()``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session, col
 
+from storage import rates as loop_rates
 from storage import stats
 from storage.models import Community, Grid, Street, Ticket
 from storage.stats import Scope, Summary
@@ -41,33 +42,33 @@ def _in(scopes: list[Scope]):
     return or_(*[col(Ticket.grid_id).in_(stats.grid_ids(sc)) for sc in scopes]) if scopes else False
 
 
-def responded(session: Session, scopes: list[Scope], start: datetime, end: datetime) -> int:
-    """Reported in the period and taken up by someone since (no longer waiting to be accepted)."""
-    if not scopes:
-        return 0
-    stmt = select(func.count()).select_from(Ticket).where(
-        _in(scopes), col(Ticket.created_at) >= start, col(Ticket.created_at) < end,
-        Ticket.status != "duplicate", Ticket.status != "open")
-    return int(session.execute(stmt).scalar_one())
-
-
 @dataclass(frozen=True, slots=True)
 class Rates:
-    response: float | None  # 响应率: reported in the period and taken up
-    resolution: float | None  # 解决率: reported in the period and resolved (the digest's 办结率)
-    satisfaction: float | None  # 满意率: satisfied or fair among those rated (the digest's)
+    response: float | None  # 响应率: responded in time / due to respond
+    resolution: float | None  # 解决率: resolved / due to resolve
+    satisfaction: float | None  # 满意率: satisfied (满意, 基本满意, 默认满意) / rated
     summary: Summary
-    responded: int
+    due_to_respond: int
+    responded: int  # in time
+    due_to_resolve: int
+    resolved: int  # of those due
+    rated: int
+    satisfied: int
 
 
 def _ratio(part: int, whole: int) -> float | None:
-    return part / whole if whole else None
+    return round(part / whole, 4) if whole else None
+
+
+_COUNTS = ("due_to_respond", "responded_in_time", "due_to_resolve", "resolved", "rated", "satisfied")
 
 
 def rates(session: Session, scopes: list[Scope], start: datetime, end: datetime, now: datetime) -> Rates:
     s = summary(session, scopes, start, end, now)
-    r = responded(session, scopes, start, end)
-    return Rates(_ratio(r, s.new), _ratio(s.new_resolved, s.new), _ratio(s.satisfied, s.rated), s, r)
+    parts = [loop_rates.total(session, sc, start, end, now) for sc in scopes]
+    due_r, in_time, due_s, resolved, rated, satisfied = (sum(getattr(p, f) for p in parts) for f in _COUNTS)
+    return Rates(_ratio(in_time, due_r), _ratio(resolved, due_s), _ratio(satisfied, rated), s,
+                 due_r, in_time, due_s, resolved, rated, satisfied)
 
 
 def by_category(session: Session, scopes: list[Scope], start: datetime, end: datetime) -> list[tuple[str, int]]:

@@ -132,6 +132,16 @@ class Ticket(SQLModel, table=True):
     place_label: str | None = Field(default=None, max_length=200)  # from a location pin
     latitude: float | None = Field(default=None)
     longitude: float | None = Field(default=None)
+    # the closed loop (handlers/sla.py, handlers/loop.py): due_at above is the resolution deadline
+    respond_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    responded_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # first 接单 / reply by staff
+    respond_working: bool = False  # the response clock counts working time (else calendar time)
+    resolve_working: bool = False  # the resolution clock counts working time
+    paused_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # 挂起 since
+    supervised: bool = False  # 督办
+    reopen_count: int = 0  # reopened after 不满意 so many times
+    rating_score: int | None = None  # 1–5 when the reporter rated with a number
+    rating_due_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))  # auto-close after 办结
 
 
 class TicketEvent(SQLModel, table=True):
@@ -147,6 +157,17 @@ class TicketEvent(SQLModel, table=True):
     new_status: str | None = Field(default=None, max_length=20)
     text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     public: bool = True  # whether the reporter should see it
+    changes: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))  # field: [old, new]
+
+
+class TicketHelper(SQLModel, table=True):
+    """协办: staff who help the lead handler (主办, ``Ticket.assignee``) and may add notes."""
+
+    __tablename__ = "ticket_helper"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    userid: str = Field(primary_key=True, max_length=100)
+    added_by: str = Field(max_length=100)
+    at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class TicketFollower(SQLModel, table=True):

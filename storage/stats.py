@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, and_, case, func, select
 from sqlmodel import Session, col
 
 from storage.models import Community, Grid, Ticket
@@ -70,7 +70,8 @@ def summary(session: Session, scope: Scope, start: datetime, end: datetime, now:
     resolved = session.execute(select(
         func.count(), _n(col(t.rating).is_not(None)), _n(col(t.rating).in_(SATISFIED_RATINGS)),
     ).where(grids, col(t.resolved_at) >= start, col(t.resolved_at) < end)).one()
-    current = session.execute(select(func.count(), _n(col(t.due_at) < now)).where(grids, is_open)).one()
+    current = session.execute(select(func.count(), _n(and_(col(t.due_at) < now, t.status != "paused"))).where(
+        grids, is_open)).one()  # a paused ticket's clock stands still
     return Summary(new=int(new[0]), new_resolved=int(new[1]), new_open=int(new[2]), resolved=int(resolved[0]),
                    open_now=int(current[0]), overdue=int(current[1]), rated=int(resolved[1]),
                    satisfied=int(resolved[2]))

@@ -12,7 +12,7 @@ from storage.fastpath import Writer, any_of
 from storage.models import Ticket, TicketEvent, TicketFollower
 from storage.types import utcnow
 
-OPEN_STATUSES = ("open", "accepted", "in_progress", "in_mediation", "escalated", "reopened")
+OPEN_STATUSES = ("open", "accepted", "in_progress", "in_mediation", "escalated", "reopened", "paused")
 
 
 _T = Ticket.__table__
@@ -72,10 +72,10 @@ def add_followers(session: Session, rows: list[dict]) -> None:
 def add_events(session: Session, rows: list[dict]) -> None:
     """Append to tickets' histories in one executemany (dicts with every TicketEvent column but id)."""
     w = Writer(session.connection())
-    w.many("INSERT INTO ticket_event (ticket_id, at, actor, kind, old_status, new_status, text, public)"
-           " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    w.many("INSERT INTO ticket_event (ticket_id, at, actor, kind, old_status, new_status, text, public, changes)"
+           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
            [(r["ticket_id"], w.ts(r["at"]), r["actor"], r["kind"], r["old_status"], r["new_status"], r["text"],
-             r["public"]) for r in rows])
+             r["public"], w.json(r["changes"]) if r.get("changes") else None) for r in rows])
 
 
 def latest_event(session: Session, ticket_id: int, *, public_only: bool = True) -> TicketEvent | None:

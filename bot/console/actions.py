@@ -59,6 +59,9 @@ ACTIONS: dict[str, Action] = {a.slug: a for a in (
     Action("resolve", "办结", "办结", "resolve", Field("text", "办理结果", "textarea", True)),
     Action("recategorise", "改类", "改类", "recategorise", Field("category", "新类别", "category", True)),
     Action("merge", "合并", "合并到", "merge", Field("target", "合并到工单号", "number", True), prefix="到 "),
-    # issue 11 adds 挂起 / 解挂 / 督办: one line each, e.g.
-    # Action("pause", "挂起", "挂起", "pause", Field("reason", "原因", required=True)),
+    Action("pause", "挂起", "挂起", "pause", Field("reason", "挂起原因", required=True,
+                                                 placeholder="等待居民在家时上门")),
+    Action("resume", "解挂", "解挂", "resume", Field("note", "说明（可选）")),
+    Action("supervise", "督办", "督办", "supervise", Field("note", "督办意见", "textarea", True,
+                                                         placeholder="请本周内解决 时限 3天")),
 )}

@@ -263,14 +263,29 @@ async def test_department_staff_send_a_transferred_ticket_back_with_a_reason(gro
     said = await group.say(f"退单 {n}", sender="sunli")
     assert "退单" in said.reply and "例如" in said.reply  # the reason is required
     said = await group.say(f"退单 {n} 不属于城管职责，应由物业处理", sender="sunli")
-    assert said.reply == f"已将工单 #{n} 退回网格员 张伟重新安排，已通知对方。"
-    t = db.ticket(n)
-    assert (t.status, t.department, t.assignee) == ("in_progress", None, "zhangwei")
+    assert said.reply == f"已将工单 #{n} 退回网格员 张伟重新派单，已通知对方。"
+    t = db.ticket(n)  # back with the one who transferred it, to dispatch again (转派) or take up (接单)
+    assert (t.status, t.department, t.assignee) == ("open", None, "zhangwei")
     assert any("【退单】" in d and "不属于城管职责" in d for d in db.dms("zhangwei"))
     said = await group.say(f"办结 {n} 好了", sender="sunli")  # no longer theirs
     assert "没有转派给您所在的部门" in said.reply
-    said = await group.say(f"退单 {n} 再退", sender="zhaolei")  # a worker it was never transferred to
-    assert said.reply == f"工单 #{n} 不是转派给您的，不能退单。"
+    said = await group.say(f"退单 {n} 再退", sender="zhaolei")  # a worker who does not hold it
+    assert said.reply == f"工单 #{n} 不是由您主办的，不能退单：只有接单人或转派到的人、部门可以退单。"
+    assert db.ticket(n).status == "open"
+
+
+async def test_the_lead_sends_back_a_ticket_nobody_transferred_open_for_the_grid_to_dispatch_again(
+        group, report, db):
+    n = await report()
+    await group.say(f"接单 {n}", sender="zhangwei")
+    said = await group.say(f"退单 {n} 本人下周出差，请另派", sender="zhangwei")
+    assert said.reply.startswith(f"已将工单 #{n} 退回网格重新派单")
+    t = db.ticket(n)
+    assert (t.status, t.department, t.assignee) == ("open", None, None)
+    assert any("【退单】" in d and "本人下周出差" in d for d in db.dms("wangfang"))  # the community secretary
+    back = db.events(n)[-1]
+    assert (back.kind, back.actor, back.text, back.changes["assignee"]) == (
+        "sent_back", "zhangwei", "本人下周出差，请另派", ["zhangwei", None])
 
 
 async def test_a_resident_withdraws_and_amends_their_own_ticket_staff_fix_the_place(group, report, db):

@@ -25,40 +25,53 @@ COMMANDS = {
     "rate_bad": ("不满意 {n} 没修好", "zhaomin"),
     "merge": ("合并 {n} 到 {other}", "zhangwei"),
     "recategorise": ("改类 {n} 停车管理", "zhangwei"),
-    "send_back": ("退单 {n} 不归我们管", "zhangwei"),
+    "send_back": ("退单 {n} 不归我们管", "zhangwei"),  # zhangwei holds it (RESET): the lead handler
     "withdraw": ("撤回 {n}", "zhaomin"),
     "amend": ("补充 {n} 在5号楼", "zhaomin"),
     "relocate": ("改位置 {n} 5号楼", "zhangwei"),
+    # the closed loop (handlers/loop.py)
+    "pause": ("挂起 {n} 等待配件", "zhangwei"),
+    "resume": ("解挂 {n}", "zhangwei"),
+    "supervise": ("督办 {n} 请尽快办理", "wangfang"),
+    "chase": ("催办 {n}", "zhaomin"),
+    "add_helper": ("协办 {n} {helper}", "zhangwei"),
+    "rate_bad_again": ("不满意 {n} 还是不行", "zhaomin"),
+    "auto_close": (None, None),  # no command: the scheduler's (tests/commands/test_closed_loop.py)
 }
+SETUP = {"rate_bad_again": {"reopen_count": 1}}  # a second 不满意
+# Steps the table-driven walk cannot repeat on one ticket: 催办 is throttled to one per day (its own test walks
+# the statuses); auto-close is the scheduler's.
+NOT_WALKED = {"chase", "auto_close"}
+HELPERS = iter(["赵磊", "李秀英", "王芳", "陈静", "刘强", "孙力", "管理员"] * 40)
 RESET = dict(level="grid", assignee="zhangwei", department=None, duplicate_of=None, category="charging",
-             rating=None)
+             rating=None, reopen_count=0, paused_at=None, supervised=False)
 
 
 def test_the_status_codes_are_exactly_those_of_the_way_of_working():
     assert STATUSES == ("open", "accepted", "in_progress", "in_mediation", "escalated", "resolved", "closed",
-                        "reopened", "duplicate")
+                        "reopened", "duplicate", "paused")
     assert set(COMMANDS) == set(TRANSITIONS) == set(EVENT_KINDS)
     # nothing leaves closed or duplicate but a follow-up visit recorded on a closed ticket (and staff fixing
     # its category or place)
     leaving = {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if s in ("closed", "duplicate")}
     assert leaving == {("closed", "follow_up"), ("closed", "recategorise"), ("closed", "relocate")}
     assert all(TRANSITIONS[a][s] == s for s, a in leaving)
-    # the resident closes: by rating a resolved ticket, or by withdrawing one not yet finished
+    # the resident closes: by rating a resolved ticket, or by withdrawing one not yet finished (paused too);
+    # else the end of the rating window closes a resolved one
     closing = {(s, a) for a, m in TRANSITIONS.items() for s, t in m.items() if t == "closed" and s != "closed"}
-    assert closing == {("resolved", "rate_ok")} | {(s, "withdraw") for s in
-                                                    ("open", "accepted", "in_progress", "in_mediation", "escalated",
-                                                     "reopened")}
+    assert closing == {("resolved", "rate_ok"), ("resolved", "auto_close")} | {(s, "withdraw") for s in (
+        "open", "accepted", "in_progress", "in_mediation", "escalated", "reopened", "paused")}
 
 
-@pytest.mark.parametrize("action", list(TRANSITIONS))
+@pytest.mark.parametrize("action", [a for a in TRANSITIONS if a not in NOT_WALKED])
 async def test_every_allowed_step(action, group, report, db):
     n = await report("3号楼充电桩坏了")
     other = await report("4号楼充电桩坏了")
     text, sender = COMMANDS[action]
     for status, expected in TRANSITIONS[action].items():
-        db.set(n, status=status, **RESET)
+        db.set(n, status=status, **{**RESET, **SETUP.get(action, {})})
         before = db.ticket(n)
-        said = await group.say(text.format(n=n, other=other), sender=sender)
+        said = await group.say(text.format(n=n, other=other, helper=next(HELPERS)), sender=sender)
         after = db.ticket(n)
         assert after.status == expected, (action, status, said.reply)
         assert after.version == before.version + 1, (action, status)
@@ -67,17 +80,20 @@ async def test_every_allowed_step(action, group, report, db):
             EVENT_KINDS[action], status, expected, sender), (action, status)
 
 
-@pytest.mark.parametrize("action", list(TRANSITIONS))
+@pytest.mark.parametrize("action", [a for a in TRANSITIONS if a != "auto_close"])
 async def test_every_impossible_step_is_refused_with_the_reason_and_changes_nothing(action, group, report, db):
     n = await report("3号楼充电桩坏了")
     other = await report("4号楼充电桩坏了")
     text, sender = COMMANDS[action]
     impossible = [s for s in STATUSES if s not in TRANSITIONS[action]]
     assert impossible or action == "recategorise"
+    if action in ("chase", "rate_bad", "rate_bad_again"):
+        impossible.remove("duplicate")  # 催办 / 不满意 on a merged ticket go to the survivor (test_closed_loop.py)
     for status in impossible:
-        db.set(n, status=status, **{**RESET, "duplicate_of": other if status == "duplicate" else None})
+        db.set(n, status=status, **{**RESET, **SETUP.get(action, {}),
+                                    "duplicate_of": other if status == "duplicate" else None})
         before = db.snapshot(n)
-        said = await group.say(text.format(n=n, other=other), sender=sender)
+        said = await group.say(text.format(n=n, other=other, helper="赵磊"), sender=sender)
         assert f"当前状态为「{STATUS_NAMES[status]}」" in said.reply and "不能" in said.reply, (action, status)
         assert db.snapshot(n) == before, (action, status)
     # recategorising is possible from every status but duplicate

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from bot.console.export import mask_phones, safe_cell
-from storage import stats
+from storage import rates, stats
 from storage.models import ConsoleAudit, ConsoleUser
 from storage.stats import Scope
 from storage.types import utcnow
@@ -20,7 +20,7 @@ from tests.console.conftest import PASSWORD, csrf_of, logged_in, login
 # --- dashboard -------------------------------------------------------------------------------------------------
 
 
-async def test_the_dashboard_shows_the_three_rates_from_the_digest_query(console, group, engine):
+async def test_the_dashboard_shows_the_three_rates_from_the_digest_and_stats_query(console, group, engine):
     a = (await group.say("3号楼2单元门口的充电桩坏了三天了")).ticket
     await group.say("小区东门垃圾桶满了没人清理，臭得很")
     await group.say(f"接单 {a}", sender="zhangwei")
@@ -34,8 +34,13 @@ async def test_the_dashboard_shows_the_three_rates_from_the_digest_query(console
     now = utcnow()
     with Session(engine) as s:
         digest = stats.summary(s, Scope("community", "quehua"), now - timedelta(days=30), now, now)
+        three = rates.total(s, Scope("community", "quehua"), now - timedelta(days=30), now, now)
     assert d["summary"]["new"] == digest.new == 2
-    assert d["rates"] == {"response": 0.5, "resolution": digest.new_resolved / digest.new, "satisfaction": 1.0}
+    # the second ticket is due neither to respond nor to resolve yet: both rates count the first only
+    assert d["rates"] == {"response": three.response_rate, "resolution": three.resolution_rate,
+                          "satisfaction": three.satisfaction_rate} == {"response": 1.0, "resolution": 1.0,
+                                                                       "satisfaction": 1.0}
+    assert (d["summary"]["responded"], d["summary"]["due_to_respond"]) == (1, 1)
     assert sum(r[1] for r in d["daily"]) == 2 and dict(d["category"])["垃圾清运"] >= 0
     assert [r[0] for r in d["grid"]] == ["第一网格"]
     assert "张伟（zhangwei）" in [r[0] for r in d["worker"]]
