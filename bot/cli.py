@@ -213,22 +213,13 @@ def cmd_tickets_list(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-EVENT_NAMES = {
-    "opened": "反映", "plus_one": "+1", "accepted": "接单", "progress": "进展", "transferred": "转派",
-    "escalated": "上报", "mediation": "转交调解", "mediation_result": "调解结果", "follow_up": "回访",
-    "resolved": "办结", "rated": "评价", "reopened": "重新办理", "merged": "合并", "merged_in": "并入",
-    "recategorised": "改类", "sent_back": "退单", "withdrawn": "撤回", "amended": "补充", "relocated": "改位置",
-    "paused": "挂起", "resumed": "解挂", "supervised": "督办", "chased": "催办", "helper_added": "协办",
-    "escalated_after_rating": "不满意，上报", "auto_closed": "自动关闭", "sla_warned": "时限提醒",
-    "sla_escalated": "超时上报",
-}
 
 
 def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
     from bot.cli_format import named, table
     from bot.cli_media import attachment_dicts, print_attachments
     from handlers.privacy import mask
-    from handlers.texts import CATEGORY_NAMES, LEVEL_NAMES, STATUS_NAMES, when
+    from handlers.texts import CATEGORY_NAMES, EVENT_NAMES, LEVEL_NAMES, STATUS_NAMES, when
     from storage.attachments import for_ticket
     from storage.models import Grid, Ticket
     from storage.org import describe

@@ -94,10 +94,11 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_history(args: argparse.Namespace, config: Config) -> int:
-    from bot.cli import EVENT_NAMES, _names, _session
+    from bot.cli import _names, _session
     from bot.cli_format import named
     from handlers import texts_loop as tl
     from handlers.privacy import mask
+    from handlers.texts import EVENT_NAMES
     from storage.models import Ticket
     from storage.tickets import events
 

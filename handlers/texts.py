@@ -554,3 +554,15 @@ def digest_chart_fallback(rows: list[tuple[str, int]]) -> str:
     if not rows:
         return "本周各类诉求：无。"
     return "本周各类诉求：" + "、".join(f"{CATEGORY_NAMES.get(c, c)}{n}件" for c, n in rows) + "。"
+
+
+# What each ticket event is called where people read a timeline (CLI, console).
+EVENT_NAMES = {
+    "opened": "反映", "plus_one": "+1", "accepted": "接单", "progress": "进展", "transferred": "转派",
+    "escalated": "上报", "mediation": "转交调解", "mediation_result": "调解结果", "follow_up": "回访",
+    "resolved": "办结", "rated": "评价", "reopened": "重新办理", "merged": "合并", "merged_in": "并入",
+    "recategorised": "改类", "sent_back": "退单", "withdrawn": "撤回", "amended": "补充", "relocated": "改位置",
+    "paused": "挂起", "resumed": "解挂", "supervised": "督办", "chased": "催办", "helper_added": "协办",
+    "escalated_after_rating": "不满意，上报", "auto_closed": "自动关闭", "sla_warned": "时限提醒",
+    "sla_escalated": "超时上报", "joined": "+1 关注", "reminded": "提醒",
+}

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-EVENT_NAMES = {
-    "opened": "登记", "joined": "+1 关注", "accepted": "接单", "progress": "进展", "transferred": "转派",
-    "escalated": "上报", "mediation": "转交调解", "mediation_result": "调解结果", "follow_up": "回访",
-    "resolved": "办结", "rated": "评价", "reopened": "不满意，重办", "merged": "合并", "merged_in": "合并进来",
-    "recategorised": "改类", "reminded": "提醒", "sent_back": "退单", "withdrawn": "撤回", "amended": "补充",
-    "relocated": "改位置", "paused": "挂起", "resumed": "解挂", "supervised": "督办", "chased": "催办",
-    "helper_added": "协办", "escalated_after_rating": "不满意，上报", "auto_closed": "自动关闭",
-    "sla_warned": "时限提醒", "sla_escalated": "超时上报",
-}
+from handlers.texts import EVENT_NAMES  # noqa: F401  (one table for every timeline, re-exported)
 
 RATE_NAMES = {"response": "响应率", "resolution": "解决率", "satisfaction": "满意率"}
 
