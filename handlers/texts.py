@@ -558,7 +558,7 @@ def digest_chart_fallback(rows: list[tuple[str, int]]) -> str:
 
 # What each ticket event is called where people read a timeline (CLI, console).
 EVENT_NAMES = {
-    "opened": "反映", "plus_one": "+1", "accepted": "接单", "progress": "进展", "transferred": "转派",
+    "opened": "登记", "plus_one": "+1", "accepted": "接单", "progress": "进展", "transferred": "转派",
     "escalated": "上报", "mediation": "转交调解", "mediation_result": "调解结果", "follow_up": "回访",
     "resolved": "办结", "rated": "评价", "reopened": "重新办理", "merged": "合并", "merged_in": "并入",
     "recategorised": "改类", "sent_back": "退单", "withdrawn": "撤回", "amended": "补充", "relocated": "改位置",
