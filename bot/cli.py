@@ -35,8 +35,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from bot.app import create_app
     from bot.cli_loop import calendar_ok
 
-    if not calendar_ok(config):
-        return 2
+    calendar_ok(config)  # logs an unknown or ending calendar; never stops the bot
     host = args.host or config.server.host
     port = args.port or config.server.port
     workers = args.workers or config.server.workers

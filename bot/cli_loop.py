@@ -36,7 +36,9 @@ def period(start: date | None, end: date | None, today: date) -> tuple[datetime,
 
 
 def calendar_ok(config: Config, today: date | None = None) -> bool:
-    """``serve``'s start check: refuse a day the working-day calendar does not know, warn before its end."""
+    """``serve``'s start check of the working-day calendar. A day it does not know is logged as an error but
+    never stops the bot: residents' reports matter more than exact working days, and a clock past the calendar
+    counts calendar time (``calendar.gap``). A calendar about to end is a warning. True when all is known."""
     import logging
 
     from handlers.settings import TZ
@@ -45,7 +47,9 @@ def calendar_ok(config: Config, today: date | None = None) -> bool:
     today = today or utcnow().astimezone(TZ).date()
     error, warning = config.work_calendar().startup_problem(today, config.calendar.check_days)
     if error:
-        print(f"gridbot: configuration error:\n[calendar]: {error}", file=sys.stderr)
+        print(f"gridbot: [calendar]: {error}; starting anyway, working-time deadlines count calendar time",
+              file=sys.stderr)
+        logging.getLogger("gridbot").error("calendar.unknown %s", error)
         return False
     if warning:
         logging.getLogger("gridbot").warning("calendar.ending %s", warning)

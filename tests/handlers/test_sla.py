@@ -99,11 +99,12 @@ def test_durations_and_their_config():
     assert policy.respond_due(at(2026, 11, 27, 15), "transport", False) == (at(2026, 11, 30, 15), True)
 
 
-def test_serve_refuses_a_day_the_calendar_does_not_know(capsys):
+def test_serve_names_a_day_the_calendar_does_not_know_and_starts_anyway(capsys):
     from bot.cli_loop import calendar_ok
 
     last = WorkCalendar()._years[1]
     assert calendar_ok(example_config(), date(last, 6, 1))
     assert not calendar_ok(example_config(), date(last + 1, 1, 4))
-    assert "[calendar]" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "[calendar]" in err and "starting anyway" in err
     assert calendar_ok(example_config(calendar={"local_years": [last + 1]}), date(last + 1, 1, 4))
