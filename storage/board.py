@@ -52,6 +52,7 @@ class BoardFilter:
     status: str = ""  # a status code, or "open" for every open status ("active")
     urgent: bool = False
     overdue: bool = False
+    supervised: bool = False  # 督办
     handler: str = ""  # assignee userid or department
     date_from: datetime | None = None
     date_to: datetime | None = None  # exclusive
@@ -89,6 +90,8 @@ def where(f: BoardFilter, access: Access, now: datetime, dialect: str) -> list[C
         conds.append(Ticket.status == f.status)
     if f.urgent:
         conds.append(Ticket.urgent == True)  # noqa: E712
+    if f.supervised:
+        conds.append(Ticket.supervised == True)  # noqa: E712
     if f.overdue:
         conds.append(and_(col(Ticket.status).in_(OPEN_STATUSES), col(Ticket.due_at) < now))
     if f.handler:

@@ -17,8 +17,8 @@ from storage import board as board_store
 from storage.models import Community, Grid, Street
 from storage.types import utcnow
 
-FILTER_KEYS = ("street", "community", "grid", "category", "status", "urgent", "overdue", "handler", "from", "to",
-               "q", "sort", "dir")
+FILTER_KEYS = ("street", "community", "grid", "category", "status", "urgent", "overdue", "supervised", "handler",
+               "from", "to", "q", "sort", "dir")
 
 
 class BadFilter(ValueError):
@@ -49,6 +49,7 @@ def parse_filter(query) -> board_store.BoardFilter:
     return board_store.BoardFilter(
         street=query.get("street", ""), community=query.get("community", ""), grid=query.get("grid", ""),
         category=category, status=status, urgent=query.get("urgent") == "1", overdue=query.get("overdue") == "1",
+        supervised=query.get("supervised") == "1",
         handler=query.get("handler", "").strip(), date_from=_day(query.get("from", ""), "from"),
         date_to=to + timedelta(days=1) if to else None, q=query.get("q", "").strip()[:100], sort=sort,
         desc=query.get("dir", "desc") != "asc")

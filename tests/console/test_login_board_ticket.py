@@ -245,3 +245,12 @@ async def test_a_required_field_left_empty_is_asked_for(console, group, engine):
 
 async def test_the_csrf_token_on_the_login_page_is_the_sessions(console):
     assert await csrf_of(console) == await csrf_of(console)
+
+
+async def test_the_board_filters_supervised_tickets(console, group, engine):
+    numbers = await _reports(group)
+    said = await group.say(f"督办 {numbers[1]} 请今天处理", sender="wangfang")
+    assert ticket(engine, numbers[1]).supervised, said.reply
+    await logged_in(console, "wangfang")
+    page = await (await console.get("/console/tickets", params={"supervised": "1"})).text()
+    assert "共 1 件" in page and f"#{numbers[1]}<" in page and f"#{numbers[0]}<" not in page
