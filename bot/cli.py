@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
     from bot import gctune
     from bot.app import create_app
-    from bot.cli_loop import calendar_ok
+    from bot.calendar_check import calendar_ok
 
     calendar_ok(config)  # logs an unknown or ending calendar; never stops the bot
     host = args.host or config.server.host

@@ -100,7 +100,7 @@ def test_durations_and_their_config():
 
 
 def test_serve_names_a_day_the_calendar_does_not_know_and_starts_anyway(capsys):
-    from bot.cli_loop import calendar_ok
+    from bot.calendar_check import calendar_ok
 
     last = WorkCalendar()._years[1]
     assert calendar_ok(example_config(), date(last, 6, 1))
