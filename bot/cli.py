@@ -212,6 +212,14 @@ def cmd_tickets_list(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _ticket(session, number: int):
+    """Ticket ``number``, or None after saying on stderr that there is none (numbers past int32 included)."""
+    from storage.models import Ticket
+
+    t = session.get(Ticket, number) if number <= 2**31 - 1 else None
+    if t is None:
+        print(f"没有工单 #{number}", file=sys.stderr)
+    return t
 
 
 def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
@@ -220,14 +228,13 @@ def cmd_tickets_show(args: argparse.Namespace, config: Config) -> int:
     from handlers.privacy import mask
     from handlers.texts import CATEGORY_NAMES, EVENT_NAMES, LEVEL_NAMES, STATUS_NAMES, when
     from storage.attachments import for_ticket
-    from storage.models import Grid, Ticket
+    from storage.models import Grid
     from storage.org import describe
     from storage.tickets import events
 
     with _session(config) as s:
-        t = s.get(Ticket, args.number) if args.number <= 2**31 - 1 else None
+        t = _ticket(s, args.number)
         if t is None:
-            print(f"没有工单 #{args.number}", file=sys.stderr)
             return 1
         evs = events(s, t.id)
         names = _names(s)

@@ -77,18 +77,16 @@ def cmd_stats(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_history(args: argparse.Namespace, config: Config) -> int:
-    from bot.cli import _names, _session
+    from bot.cli import _names, _session, _ticket
     from bot.cli_format import named
     from handlers import texts_loop as tl
     from handlers.privacy import mask
     from handlers.texts import EVENT_NAMES
-    from storage.models import Ticket
     from storage.tickets import events
 
     with _session(config) as s:
-        t = s.get(Ticket, args.number) if args.number <= 2**31 - 1 else None
+        t = _ticket(s, args.number)
         if t is None:
-            print(f"没有工单 #{args.number}", file=sys.stderr)
             return 1
         evs = events(s, t.id)
         names = _names(s)
