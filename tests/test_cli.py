@@ -59,6 +59,9 @@ def test_db_upgrade_then_tickets_from_the_bridge(cfg_file, capsys, db_url):
     assert main(["--config", str(cfg_file), "tickets", "show", "1"]) == 0
     assert "工单 #1" in capsys.readouterr().out
     assert main(["--config", str(cfg_file), "tickets", "show", "99"]) == 1
+    assert "没有工单 #99" in capsys.readouterr().err
+    assert main(["--config", str(cfg_file), "tickets", "history", "3000000000"]) == 1
+    assert "没有工单 #3000000000" in capsys.readouterr().err
 
 
 def test_classify_reads_lines_and_writes_json_lines(monkeypatch, capsys):
