@@ -142,6 +142,8 @@ class WecomClient:
 
     async def access_token(self, *, stale: str | None = None) -> str:
         """The cached token; a fresh one when it is about to expire or ``stale`` was found invalid."""
+        if not (self._corp_id and self._secret):  # asking WeCom would only fail, 30 times over a day
+            raise Permanent("app push impossible: [wecom] corp_id and secret are not configured")
         async with self._token_lock:
             if self._token is not None and self._token != stale and self._now() < self._token_until:
                 return self._token

@@ -18,6 +18,7 @@ import pytest
 
 from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.config import Config, load_config, parse_config
+from fake_wecom import SECRET as WECOM_SECRET  # the one the fake WeCom accepts
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -118,6 +119,7 @@ def example_config(**overrides) -> Config:
 
     data = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
     data["bridge"]["secret"] = BRIDGE_SECRET
+    data["wecom"]["secret"] = WECOM_SECRET  # the example ships none (the app then only receives)
     # the stories speak through the bridge as the example's people: map each bridge id to its member
     # explicitly (the bridge's own id space), and accept the chats the stories use
     data["bridge"]["members"] = {m["userid"]: m["userid"] for m in data["org"]["members"]} | TEST_BRIDGE_MEMBERS

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 CORP_ID = "ww0123456789abcdef"  # as in config.example.toml
-SECRET = "replace-with-the-app-secret"
+SECRET = "test-app-secret"  # config.example.toml ships none; tests set this one
 
 
 @dataclass(frozen=True)

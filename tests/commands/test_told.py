@@ -61,3 +61,27 @@ async def test_info_logs_one_line_per_message_with_what_was_decided(group, repor
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith("handlers")]
     assert len(lines) == 3, lines
     assert "outcome=command:接单" in lines[0] and "outcome=refused" in lines[1] and "outcome=silent" in lines[2]
+
+
+def test_the_shipped_example_config_has_no_app_secret_so_the_app_cannot_push():
+    """The example ships no WeCom app secret: a placeholder there used to count as a working channel."""
+    from conftest import ROOT
+    from bot.config import load_config
+
+    kinds = load_config(ROOT / "config.example.toml").outbound_kinds()
+    assert "user" not in kinds and "appchat" not in kinds
+
+
+async def test_with_the_example_app_unconfigured_a_transfer_does_not_claim_the_department_was_told(
+        aiohttp_client, db_url, engine, classifier):
+    from bot.app import create_app
+
+    cfg = example_config(storage={"url": db_url}, outbox={"enabled": False}, scheduler={"enabled": False},
+                         wecom={"secret": ""})
+    g = Bridge(await aiohttp_client(create_app(cfg, engine=engine, classifier=classifier)))
+    n = (await g.say("小区门口建筑垃圾堆了一个月没人清运", sender="zhaomin")).ticket
+    said = await g.say(f"转派 {n} 城管执法中队", sender="zhangwei")
+    assert f"已将工单 #{n} 转派给" in said.reply
+    assert "暂时无法收到推送（推送通道未配置）" in said.reply, said.reply
+    # the row is still queued: it fails on its first try with the reason, so `gridbot outbox failed` shows the
+    # admin what was never sent (tests/push/test_outbox_unconfigured.py)

@@ -17,7 +17,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from conftest import BRIDGE_SECRET, ROOT
+from conftest import BRIDGE_SECRET, ROOT, WECOM_SECRET
 from storage.models import Inbound, Lease, Outbox, Ticket
 from tests.fake_wecom import FakeWecom
 
@@ -38,6 +38,7 @@ def write_config(path, db_url: str, api_base: str) -> None:
     text = text.replace('writer = "process"', 'writer = "thread"')  # two cores shared: keep the test light
     text = text.replace('secret = "change-me-bridge-secret"', f'secret = "{BRIDGE_SECRET}"')
     text = text.replace('api_base = "https://qyapi.weixin.qq.com"', f'api_base = "{api_base}"')
+    text = text.replace('secret = ""', f'secret = "{WECOM_SECRET}"', 1)  # the app's, first in the file
     text = text.replace("lease_seconds = 30.0", "lease_seconds = 3.0")
     text = text.replace("poll_seconds = 2.0", "poll_seconds = 0.5").replace("claim_seconds = 120.0",
                                                                              "claim_seconds = 30.0")
