@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from bot import logs
 from bot.config import Config, ConfigError, load_config
 
 log = logging.getLogger("gridbot")
@@ -42,7 +43,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     if workers > 1:
         from bot.workers import serve
 
-        return serve(config, host, port, workers)
+        return serve(config, host, port, workers, verbose=bool(args.verbose))
     from bot.workers import sd_notify
 
     app = create_app(config)
@@ -345,14 +346,7 @@ def _default_config() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    if not args.verbose:  # one line per message comes from the handlers; the access log is at -v
-        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    logs.configure(bool(args.verbose))
     try:
         config = load_config(args.config or _default_config())
     except ConfigError as e:

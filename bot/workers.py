@@ -47,7 +47,7 @@ def sd_notify(state: str) -> bool:
     return True
 
 
-def _worker_main(config: Config, host: str, port: int, index: int, ready, parent: int) -> None:
+def _worker_main(config: Config, host: str, port: int, index: int, ready, parent: int, verbose: bool) -> None:
     """One worker process: the app on the shared port; tells the master when it has started."""
     import asyncio
 
@@ -56,7 +56,9 @@ def _worker_main(config: Config, host: str, port: int, index: int, ready, parent
     from bot import gctune
     from bot.app import create_app
 
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s %(levelname)s worker{index} %(name)s %(message)s")
+    from bot import logs
+
+    logs.configure(verbose, prefix=f"worker{index} ")  # the same lines as a single process: no access log at INFO
     app = create_app(config)
     app.on_startup.append(gctune.on_startup)
 
@@ -78,8 +80,9 @@ def _worker_main(config: Config, host: str, port: int, index: int, ready, parent
 
 
 class Master:
-    def __init__(self, config: Config, host: str, port: int, n: int) -> None:
+    def __init__(self, config: Config, host: str, port: int, n: int, *, verbose: bool = False) -> None:
         self.config = _without_migration(config)
+        self.verbose = verbose
         self.host, self.port, self.n = host, port, n
         self._ctx = multiprocessing.get_context("spawn")
         self._ready = self._ctx.Queue()
@@ -89,7 +92,7 @@ class Master:
 
     def _start(self, i: int) -> None:
         p = self._ctx.Process(target=_worker_main, name=f"gridbot-worker{i}", daemon=False,
-                              args=(self.config, self.host, self.port, i, self._ready, os.getpid()))
+                              args=(self.config, self.host, self.port, i, self._ready, os.getpid(), self.verbose))
         p.start()
         self._procs[i] = p
         self._started_at[i] = time.monotonic()
@@ -145,7 +148,7 @@ def _without_migration(config: Config) -> Config:
     return config.model_copy(update={"storage": config.storage.model_copy(update={"auto_migrate": False})})
 
 
-def serve(config: Config, host: str, port: int, n: int) -> int:
+def serve(config: Config, host: str, port: int, n: int, *, verbose: bool = False) -> int:
     from storage.db import is_sqlite, make_engine
     from storage.migrate import upgrade
 
@@ -156,4 +159,4 @@ def serve(config: Config, host: str, port: int, n: int) -> int:
     if is_sqlite(config.storage.url):
         log.warning("workers.sqlite n=%d: the workers' writes take turns on the file lock; "
                     "PostgreSQL is the store for several workers", n)
-    return Master(config, host, port, n).run()
+    return Master(config, host, port, n, verbose=verbose).run()

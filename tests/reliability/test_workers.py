@@ -172,3 +172,6 @@ async def test_two_workers_survive_a_sigkill_mid_load(db_url, engine, tmp_path):
                 master.kill()
         await fake.close()
     assert master.returncode == 0, (tmp_path / "serve.log").read_text(encoding="utf-8")[-3000:]
+    log_text = (tmp_path / "serve.log").read_text(encoding="utf-8")
+    assert "handlers" in log_text and "worker0 " in log_text  # the workers do log, with their index
+    assert "aiohttp.access" not in log_text  # one line per message at INFO, not one more per request
