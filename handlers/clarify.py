@@ -115,12 +115,19 @@ def _named_category(answer: str) -> str | None:
     return None
 
 
-def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request:
-    """The sender's next message answers the question: yes, a category, no, or more detail."""
-    pending.done = True
-    _pending_keys(ctx).discard(_key(ctx))
-    classifier = ctx.services.classifier
-    original = classifier.classify(pending.text)
+def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request | None:
+    """The sender's next message answers the question: yes, a choice, a category, no, or more detail. None when
+    it does not answer it (a long message about something else, and no request): the question stays open and the
+    message is read as any other."""
+    original = ctx.services.classifier.classify(pending.text)
+    reply = _answered(ctx, pending, text, original)
+    if reply is not None:
+        pending.done = True
+        _pending_keys(ctx).discard(_key(ctx))
+    return reply
+
+
+def _answered(ctx: Context, pending: Clarification, text: str, original: Classification) -> Reply | Request | None:
     if NO.match(text):
         _teach(ctx, pending, "none")  # the resident's 不是: a labelled example for `gridbot nlp train`
         return Reply(texts.CLARIFY_DROPPED)
@@ -137,10 +144,24 @@ def answer(ctx: Context, pending: Clarification, text: str) -> Reply | Request:
             _teach(ctx, pending, named)
         return open_or_join(ctx, ctx.grid, _with_category(original, named), pending.text)
     combined = f"{pending.text} {text}"
+    classifier, threshold = ctx.services.classifier, ctx.rules.confidence_threshold
+    alone = classifier.classify(text)
+    if alone.is_request and alone.confidence >= threshold and not is_fragment(text, alone):
+        # The answer says it all ("3号楼电梯坏了", or a new matter altogether): its category and place decide;
+        # the ticket keeps both messages. Never a place read across the two (电梯 + 小区门口 → "电梯小区").
+        return open_or_join(ctx, ctx.grid, alone, combined)
     c = classifier.classify(combined)
-    if not c.is_request:
-        c = _with_category(original, pending.guess)
-    return open_or_join(ctx, ctx.grid, c, combined)
+    if c.is_request and c.confidence >= threshold:
+        return open_or_join(ctx, ctx.grid, _placed(c, alone.location or original.location), combined)
+    if len(_PUNCT.sub("", text)) > 10:
+        return None  # not about the question: "今天广场舞几点开始" must not file 电梯 as a ticket
+    return open_or_join(ctx, ctx.grid, _placed(_with_category(original, pending.guess),
+                                                alone.location or original.location), combined)
+
+
+def _placed(c: Classification, location: Location) -> Classification:
+    return Classification(category=c.category, urgent=c.urgent, keywords=c.keywords, location=location,
+                          confidence=c.confidence)
 
 
 def _teach(ctx: Context, pending: Clarification, label: str) -> None:

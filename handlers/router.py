@@ -167,8 +167,8 @@ def dispatch(ctx: Context, inv: Invocation | None = None, c: Classification | No
         return _unbound(ctx)
     if c is None:
         pending = clarify.pending_for(ctx)
-        if pending is not None:
-            return clarify.answer(ctx, pending, ctx.text)
+        if pending is not None and (answered := clarify.answer(ctx, pending, ctx.text)) is not None:
+            return answered
         c = ctx.services.classifier.classify(ctx.text)
         if not c.is_request:
             c = clarify.unsure_fragment(ctx.text, c, ctx.rules.confidence_threshold)

@@ -29,23 +29,37 @@ from handlers.permissions import (
 from handlers.tickets import record
 from storage import org, staff
 from storage.models import Community, Correction, Grid, GridChat, Member, Street, Ticket
+from storage import tickets as ticket_store
 from storage.tickets import OPEN_STATUSES, follow, followers
 
 Body = Callable[[Context, Ticket, str], Reply]
 
 
 def ticket_command(word: str, body: Body, rule: Rule, *, aliases: tuple[str, ...] = (),
-                   help_key: str | None = None) -> Command:
-    """A command on one ticket: load it, check ``rule`` against it, then run ``body(ctx, ticket, rest)``."""
+                   help_key: str | None = None, implied: Callable[[Context, str], int] | None = None) -> Command:
+    """A command on one ticket: load it, check ``rule`` against it, then run ``body(ctx, ticket, rest)``.
+    With ``implied``, the number may be left out when the sender's situation names the ticket."""
 
     def run(ctx: Context, inv: Invocation) -> Reply:
-        ticket = lifecycle.load(ctx, inv.number)
+        number = inv.number if inv.number is not None or implied is None else implied(ctx, word)
+        ticket = lifecycle.load(ctx, number)
         rule.check(ctx, ticket)
         return body(ctx, ticket, inv.rest)
 
     summary = texts.HELP[word] if help_key is None else texts.HELP.get(help_key, "")
-    return REGISTRY.add(Command(word, run, summary, aliases=aliases, ticket="required",
+    return REGISTRY.add(Command(word, run, summary, aliases=aliases,
+                                ticket="required" if implied is None else "optional",
                                 allowed=rule, denied_text=rule.denied_text()))
+
+
+def only_one_to_rate(ctx: Context, word: str) -> int:
+    """「满意」 without a number: the sender's one ticket waiting for their rating, or a line saying which."""
+    numbers = ticket_store.awaiting_rating(ctx.session, ctx.actor)
+    if not numbers:
+        raise CommandError(f"{word}: nothing to rate", wording.nothing_to_rate(word))
+    if len(numbers) > 1:
+        raise CommandError(f"{word}: several to rate", wording.which_to_rate(word, numbers))
+    return numbers[0]
 
 
 def _me(ctx: Context) -> str:
@@ -353,9 +367,9 @@ ticket_command("调解", mediate, HANDLER, aliases=("/mediate",))
 ticket_command("调解结果", mediation_result, MEDIATOR, aliases=("/mediated",))
 ticket_command("回访", follow_up, HANDLER, aliases=("/followup",))
 ticket_command("办结", resolve, CLOSER, aliases=("/resolve",))
-ticket_command("满意", _rate("satisfied"), REPORTER, aliases=("/satisfied",))
-ticket_command("基本满意", _rate("fair"), REPORTER, aliases=("/fair",), help_key="")
-ticket_command("不满意", unsatisfied, REPORTER, aliases=("/unsatisfied",), help_key="")
+ticket_command("满意", _rate("satisfied"), REPORTER, aliases=("/satisfied",), implied=only_one_to_rate)
+ticket_command("基本满意", _rate("fair"), REPORTER, aliases=("/fair",), help_key="", implied=only_one_to_rate)
+ticket_command("不满意", unsatisfied, REPORTER, aliases=("/unsatisfied",), help_key="", implied=only_one_to_rate)
 ticket_command("改类", recategorise, HANDLER, aliases=("/recategorise", "/category"))
 ticket_command("合并", merge, HANDLER, aliases=("/merge", "并单"))
 REGISTRY.add(Command("待办", todo, texts.HELP["待办"], aliases=("/todo",), allowed=STAFF,

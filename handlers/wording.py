@@ -48,6 +48,15 @@ def number_too_large(number: str) -> str:
 # --- who may act ---------------------------------------------------------------------------------------------------
 
 
+def nothing_to_rate(word: str) -> str:
+    return f"您没有待评价的工单。评价某一件请写工单号，例如「{usage(word)}」。"
+
+
+def which_to_rate(word: str, numbers: list[int]) -> str:
+    shown = "、".join(f"#{n}" for n in numbers)
+    return f"您有 {len(numbers)} 件工单待评价（{shown}），请写工单号，例如「{word} {numbers[0]}」。"
+
+
 def follower_cannot_rate(number: int) -> str:
     return f"只有工单 #{number} 的反映人可以评价；办理结果会告诉您，随时可发「进度 {number}」查询。"
 

@@ -103,6 +103,13 @@ def open_tickets_of(session: Session, userid: str, limit: int = 10) -> list[Tick
     return list(session.exec(stmt).all())
 
 
+def awaiting_rating(session: Session, reporter_id: str, limit: int = 5) -> list[int]:
+    """Numbers of the resolved tickets this person reported that wait for their rating, oldest first."""
+    stmt = (select(Ticket.id).where(Ticket.reporter_id == reporter_id, Ticket.status == "resolved")
+            .order_by(col(Ticket.id)).limit(limit))
+    return list(session.exec(stmt).all())
+
+
 def follow(session: Session, ticket_id: int, userid: str, channel: str, chat_id: str | None,
            at: datetime | None = None) -> bool:
     """Add a follower; False when they already follow it."""

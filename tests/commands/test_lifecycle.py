@@ -311,3 +311,27 @@ async def test_my_tickets_shows_resolved_ones_awaiting_the_rating_with_text_and_
     said = await group.say("我的工单", sender="zhaomin")
     assert f"#{n} 充电设施 · 已办结，待评价 · 3号楼 · 3号楼充电桩坏了，电话138****5678" in said.reply
     assert f"「满意 {n}」" in said.reply
+
+
+async def test_a_bare_rating_rates_the_reporters_one_ticket_waiting_for_it(group, report, db):
+    n = await report("3号楼充电桩坏了")
+    said = await group.say("满意", sender="zhaomin")
+    assert said.reply == "您没有待评价的工单。评价某一件请写工单号，例如「满意 12」。"
+    for text in (f"接单 {n}", f"办结 {n} 修好了"):
+        await group.say(text, sender="zhangwei")
+    said = await group.say("满意", sender="lisi")  # not theirs: nothing of lisi's waits for a rating
+    assert "没有待评价" in said.reply and db.ticket(n).status == "resolved"
+    said = await group.say("满意", sender="zhaomin")
+    assert said.reply == f"感谢您的评价（满意）！工单 #{n} 已关闭。"
+    assert (db.ticket(n).status, db.ticket(n).rating) == ("closed", "satisfied")
+
+
+async def test_a_bare_rating_with_several_waiting_asks_which(group, report, db):
+    a = await report("3号楼充电桩坏了")
+    b = await report("5号楼门口路灯坏了")
+    for n in (a, b):
+        for text in (f"接单 {n}", f"办结 {n} 修好了"):
+            await group.say(text, sender="zhangwei")
+    said = await group.say("不满意 还是不行", sender="zhaomin")
+    assert said.reply == f"您有 2 件工单待评价（#{a}、#{b}），请写工单号，例如「不满意 {a}」。"
+    assert db.ticket(a).status == db.ticket(b).status == "resolved"  # nothing rated

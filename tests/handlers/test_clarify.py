@@ -179,3 +179,29 @@ def test_a_vague_breakage_the_classifier_leans_to_chatter_on_is_asked_and_yes_fi
 
 def test_vague_chatter_without_a_breakage_stays_silent(say, engine):
     assert say("这个东西真好吃").text is None and tickets(engine) == []
+
+
+def test_an_answer_that_is_a_whole_request_decides_category_and_place_alone(say, engine):
+    """"电梯" then a full report about something else: no place read across the two ("电梯小区")."""
+    assert say("电梯").ticket is None
+    reply = say("小区东门口建筑垃圾堆了一个月没人清运，麻烦尽快处理")
+    assert reply.ticket is not None
+    (t,) = tickets(engine)
+    assert t.category == "waste" and t.location == "g:东门"  # the answer's place, not one across both messages
+    assert t.text.startswith("电梯") and "建筑垃圾" in t.text  # both messages stay on the ticket
+
+
+def test_a_long_message_about_something_else_is_no_answer_and_files_nothing(say, engine):
+    assert say("电梯").ticket is None
+    assert say("今天晚上社区广场的舞蹈队几点开始跳啊大家").text is None
+    assert tickets(engine) == []
+    reply = say("是")  # the question is still open: the resident can still answer it
+    assert reply.ticket is not None
+
+
+def test_a_place_alone_completes_the_question_with_that_place(say, engine):
+    say(VAGUE)
+    reply = say("在7号楼")
+    assert reply.ticket is not None
+    (t,) = tickets(engine)
+    assert t.location == "b7"  # the location key: building 7
