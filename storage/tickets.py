@@ -22,22 +22,61 @@ _INSERT_TICKETS = insert(_T).returning(_T.c.id, sort_by_parameter_order=True)
 DuplicateKey = tuple[str, str, str]  # (grid id, category, location key)
 
 
+def same_building_forms(key: str) -> tuple[str, ...]:
+    """The coarser forms of a location key (``nlp.Location.key``: "b3|u2|g:门口" → "b3", "b3|u2") under which
+    another report of the same problem is the same place. Only keys that name a building widen, and never one
+    that names a room: a flat's leak is its own ticket."""
+    parts = key.split("|")
+    return tuple("|".join(parts[:i]) for i in range(1, len(parts))) if _widens(key) else ()
+
+
+def _widens(key: str) -> bool:
+    parts = key.split("|")
+    return parts[0].startswith("b") and not any(p.startswith("r") for p in parts)
+
+
+def same_place(wanted: str, found: str) -> bool:
+    """Whether an open ticket at ``found`` is at the place ``wanted`` names: the same key, or one is the other
+    with more detail ("3号楼" and "3号楼2单元门口"), neither naming a room."""
+    if wanted == found:
+        return True
+    return found in same_building_forms(wanted) or wanted in same_building_forms(found)
+
+
 def open_duplicates(session: Session, keys: set[DuplicateKey], since: datetime) -> dict[DuplicateKey, tuple[int, str]]:
     """For each (grid, category, place), the newest open ticket created since ``since``: (number, status).
 
-    One query for a whole batch of new requests; a report of the same problem joins that ticket."""
+    One query for a whole batch of new requests; a report of the same problem joins that ticket. The place
+    matches as ``same_place`` says: "3号楼充电桩坏了 +1" joins "3号楼2单元门口的充电桩坏了"."""
     keys = sorted(k for k in keys if k[2])
     if not keys:
         return {}
     w = Writer(session.connection())
-    # OR of equalities rather than a tuple IN: SQLite then searches ix_ticket_duplicate once per place
-    # instead of scanning every open ticket of the grid.
+    terms, params = [], []
+    for g, c, loc in keys:
+        places = [loc, *same_building_forms(loc)]
+        # OR of equalities rather than a tuple IN: SQLite then searches ix_ticket_duplicate once per place
+        # instead of scanning every open ticket of the grid; finer forms by a prefix within the grid and category
+        where = " OR ".join(["location = ?"] * len(places))
+        if _widens(loc):
+            where += r" OR location LIKE ? ESCAPE '\'"
+            places.append(_like_escape(loc) + "|%")
+        terms.append(f"grid_id = ? AND category = ? AND created_at >= ? AND ({where})")
+        params += [g, c, w.ts(since), *places]
     rows = w.query(
-        "SELECT id, grid_id, category, location, status FROM ticket"
-        f" WHERE ({any_of('grid_id = ? AND category = ? AND location = ? AND created_at >= ?', len(keys))})"
+        f"SELECT id, grid_id, category, location, status FROM ticket WHERE ({' OR '.join(f'({x})' for x in terms)})"
         f" AND status IN ({', '.join('?' * len(OPEN_STATUSES))}) ORDER BY id",
-        [*(v for g, c, loc in keys for v in (g, c, loc, w.ts(since))), *OPEN_STATUSES])
-    return {(g, c, loc): (number, status) for number, g, c, loc, status in rows}  # newest wins
+        [*params, *OPEN_STATUSES])
+    found: dict[DuplicateKey, tuple[int, str]] = {}
+    for number, g, c, loc, status in rows:  # ordered by id: the newest wins
+        for key in keys:
+            if key[0] == g and key[1] == c and same_place(key[2], loc):
+                found[key] = (number, status)
+    return found
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def insert_tickets(session: Session, rows: list[dict]) -> list[int]:

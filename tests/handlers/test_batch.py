@@ -75,3 +75,18 @@ def test_follow_tells_whether_the_follower_is_new(engine):
         assert follow(s, 1, "b", "bridge", GROUP) is True
         assert follow(s, 1, "b", "bridge", GROUP) is False
         s.commit()
+
+
+def test_a_report_of_the_same_building_with_more_or_less_detail_joins_the_open_ticket(engine, classifier):
+    """"3号楼充电桩还是坏的 +1" after "3号楼2单元门口的充电桩坏了" is the same post; a flat's leak is its own."""
+    first = run(engine, classifier, [msg(1, "3号楼2单元门口的充电桩坏了三天了", "a")])[0].ticket
+    later = run(engine, classifier, [
+        msg(2, "3号楼充电桩还是坏的，+1", "b"),        # coarser: joins
+        msg(3, "3号楼2单元门口充电桩一直不能用", "c"),  # the same place: joins
+        msg(4, "3号楼1单元的充电桩坏了", "d"),          # another unit: a ticket of its own
+        msg(5, "13号楼的充电桩坏了", "e"),             # another building altogether
+    ])
+    assert [r.ticket for r in later[:2]] == [first, first]
+    assert len({first, later[2].ticket, later[3].ticket}) == 3
+    leaks = run(engine, classifier, [msg(6, "5号楼楼道漏水了", "f"), msg(7, "5号楼2单元501室漏水了", "g")])
+    assert leaks[1].ticket != leaks[0].ticket  # a room is never widened to its building
