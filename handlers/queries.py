@@ -52,6 +52,9 @@ def show_progress(ctx: Context, inv: Invocation) -> Reply:
     head = texts_loop.merged_redirect(asked.id, ticket.id) if ticket.id != asked.id else ""
     ev = latest_event(ctx.session, ticket.id)
     note = ev.text if ev is not None and ev.kind != "opened" else None
+    if ticket.status == "closed" and (last := latest_event(ctx.session, ticket.id, public_only=False)) is not None \
+            and last.kind == "withdrawn":
+        note, ev = wording.WITHDRAWN_NOTE, last  # a withdrawal is private, but "已关闭" alone reads as if solved
     in_group = ctx.msg.chat_id is not None
     if in_group and privacy.is_private(ticket.category):
         note = wording.PRIVATE_IN_GROUP if note else None  # the group gets a neutral line

@@ -77,15 +77,6 @@ def progress(*, number: int, category: str, status: str, due: datetime, note: st
     return "\n".join(lines)
 
 
-def my_tickets(rows: list[tuple[int, str, str]]) -> str:
-    if not rows:
-        return "您目前没有办理中的工单。"
-    lines = [f"您有 {len(rows)} 件办理中的诉求："]
-    lines += [f"#{n} {CATEGORY_NAMES.get(c, c)} · {STATUS_NAMES.get(s, s)}" for n, c, s in rows]
-    lines.append("查询某一件请发「进度 工单号」。")
-    return "\n".join(lines)
-
-
 UNBOUND_CHAT = (
     "您好，我是网格通机器人。本群还没有绑定网格，暂时无法受理诉求。"
     "请网格员或管理员在群里发送「绑定网格 网格编号」完成绑定，或联系社区工作人员。"

@@ -48,6 +48,9 @@ def number_too_large(number: str) -> str:
 # --- who may act ---------------------------------------------------------------------------------------------------
 
 
+WITHDRAWN_NOTE = "反映人已撤回，不再办理"
+
+
 def nothing_to_rate(word: str) -> str:
     return f"您没有待评价的工单。评价某一件请写工单号，例如「{usage(word)}」。"
 

@@ -302,6 +302,8 @@ async def test_a_resident_withdraws_and_amends_their_own_ticket_staff_fix_the_pl
     assert said.reply.startswith(f"工单 #{n} 已撤回") and db.ticket(n).status == "closed"
     said = await group.say(f"撤回 {n}", sender="zhaomin")  # finished: cannot be withdrawn again
     assert "不能撤回" in said.reply
+    said = await group.say(f"进度 {n}", sender="zhangwei")  # "已关闭" alone would read as solved
+    assert "已关闭" in said.reply and "反映人已撤回，不再办理" in said.reply
 
 
 async def test_my_tickets_shows_resolved_ones_awaiting_the_rating_with_text_and_place(group, report):
