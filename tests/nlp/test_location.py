@@ -43,6 +43,13 @@ def test_request_phrase_is_not_a_place(text: str) -> None:
     assert loc.place is None, (text, loc)
 
 
+@pytest.mark.parametrize("text, place", [("今天晚上社区广场的舞蹈队几点开始", "广场"),
+                                         ("最近小区里老有人遛狗不牵绳", None),
+                                         ("昨天王官庄后街的路灯又不亮了", "王官庄后街")])
+def test_a_time_word_is_not_part_of_a_place(text: str, place: str | None) -> None:
+    assert load_classifier().extract_location(text).place == place
+
+
 def test_request_phrase_keeps_the_real_place() -> None:
     loc = load_classifier().extract_location("3号楼门口的树上挂了个大马蜂窝 孩子们不敢过 麻烦社区来处理一下")
     assert loc.building == 3
