@@ -15,6 +15,7 @@ import handlers.identity  # noqa: F401  (registers 绑定: a member links their 
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.loop  # noqa: F401  (registers the closed loop: 挂起, 解挂, 督办, 催办, 退单, 协办, 评价)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
+import handlers.recall  # noqa: F401  (registers 公告 撤回: recalling an announcement)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
 from handlers import cards, clarify, evidence, identity, notify, privacy, texts
 from handlers.commands import REGISTRY, Invocation
