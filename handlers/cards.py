@@ -162,10 +162,10 @@ def press(ctx: Context, run: Runner) -> Reply:
     card = s.exec(select(Card).where(Card.task_id == a.task_id)).first()
     if card is None or not a.event_key.startswith("gb:"):
         log.info("card.unknown task=%s key=%s sender=%s", a.task_id, a.event_key[:40], ctx.actor)
-        return Reply(tc.CARD_UNKNOWN)
-    if card.userid != ctx.actor:
+        return _note(ctx, tc.CARD_UNKNOWN)
+    if card.userid != ctx.actor:  # in a group everyone sees the AI bot's card; only its addressee acts on it
         log.warning("card.not_theirs task=%s card_user=%s sender=%s", a.task_id, card.userid, ctx.actor)
-        return Reply(tc.CARD_NOT_YOURS)
+        return _note(ctx, tc.CARD_NOT_YOURS)
     if card.status == "done":  # a double tap, or pressed again later: the card says what happened
         note = tc.card_done_already(card.outcome or "")
         return _finish(ctx, card, note, card.outcome or "", done=False)
@@ -182,6 +182,17 @@ def press(ctx: Context, run: Runner) -> Reply:
     elif kind != "say":
         return Reply(tc.CARD_UNKNOWN)
     return _act(ctx, card, arg, run)
+
+
+def _note(ctx: Context, text: str) -> Reply:
+    """A refusal before any card of ours is touched: the AI bot shows it on the presser's card; the app's
+    answer is a short message (the press itself cannot be answered in words)."""
+    a = ctx.msg.card
+    if ctx.msg.channel == "wecom_aibot" and a is not None:
+        return Reply(text, card={"type": "button_interaction", "task_id": a.task_id, "title": text, "desc": "",
+                                 "buttons": [{"key": key("done", a.task_id), "text": "知道了", "style": 4}]})
+    enqueue(ctx.session, "user", ctx.actor, text)
+    return Reply(text)
 
 
 def _chosen(selected: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
@@ -248,9 +259,9 @@ def _finish(ctx: Context, card: Card, note: str, outcome: str | None, *, done: b
         card.awaiting = card.awaiting_until = None
         s.add(card)
     a = ctx.msg.card
-    if card.channel == "wecom_aibot":
-        spec = done_spec(card, outcome) if outcome else None
-        return Reply(note, ticket, card=spec)
+    if card.channel == "wecom_aibot":  # updated by the reply itself, for the one who pressed
+        shown = outcome or note
+        return Reply(note, ticket, card=done_spec(card, shown) if shown else None)
     fallback = note if not outcome or outcome in note else f"{outcome}。{note}"
     if outcome and a is not None and a.response_code:
         enqueue(s, "user", ctx.actor, fallback, msgtype="update_card",
