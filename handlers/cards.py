@@ -33,7 +33,6 @@ from sqlmodel import Session, col, select
 from handlers import lifecycle, notify
 from handlers import texts_cards as tc
 from handlers.context import Context
-from handlers.errors import CommandError, Conflict, InvalidTransition
 from handlers.messages import Reply
 from storage import org
 from storage.delivery import enqueue_once
@@ -122,8 +121,8 @@ def to_member(session: Session, userid: str, text: str, t: Ticket, *, title: str
         return True
     if dedup_key is not None and session.scalars(select(Outbox.id).where(Outbox.dedup_key == dedup_key)).first():
         return False
-    task = task_id("t", t.id)
-    body = {"content": text, "card": ticket_spec(t, title=title, task=task)}
+    task = task_id("t", t.id)  # the card quotes the notice itself (a 督办 note, a reminder), not only the report
+    body = {"content": text, "card": ticket_spec(t, title=title, task=task, text=text)}
     if dedup_key is not None:
         if not enqueue_once(session, dedup_key, "user", userid, text, msgtype="template_card", body=body):
             return False

@@ -276,7 +276,7 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     target_kind: str = Field(max_length=20)  # user | appchat | robot | bridge
     target: str = Field(max_length=200)  # userid, chat id or robot key
-    msgtype: str = Field(default="text", max_length=20)  # text | markdown | image | template_card | update_card | recall
+    msgtype: str = Field(default="text", max_length=20)  # text, markdown, image; template_card, update_card, recall
     body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
     status: str = Field(default="pending", max_length=20)  # pending | sent | dead

@@ -9,12 +9,12 @@ from tests.push.conftest import clock, fake, http, make_worker, org_engine, push
 
 
 @pytest.fixture
-def pconfig(db_url, fake):
+def pconfig(db_url, fake):  # noqa: F811
     return push_config(db_url, fake, outbox={"enabled": False}, scheduler={"enabled": False})
 
 
 @pytest.fixture
-async def app_client(aiohttp_client, pconfig, org_engine, classifier):
+async def app_client(aiohttp_client, pconfig, org_engine, classifier):  # noqa: F811
     from bot.app import create_app
 
     return await aiohttp_client(create_app(pconfig, engine=org_engine, classifier=classifier))

@@ -17,7 +17,8 @@ def cli(config, *argv: str) -> int:
 
 async def test_an_announcement_is_recalled_from_people_and_the_groups_are_told_why_not(app_client, fake, worker,
                                                                                      org_engine):
-    said = await Bridge(app_client).say("群发通知 grid:quehua-1 user:zhangwei user:lixiuying 明天上午停水", sender="admin")
+    said = await Bridge(app_client).say("群发通知 grid:quehua-1 user:zhangwei user:lixiuying 明天上午停水",
+                                        sender="admin")
     assert "已排队发送" in said.reply
     await worker.drain()
     sent = {d.target: d for d in fake.delivered}
