@@ -81,8 +81,21 @@ def cmd_announce(args: argparse.Namespace, config: Config) -> int:
                 return 1
             print(f"通知 #{ann.id}：{announce.status_text(s, ann)}")
             return 0 if ann.status == "cancelled" else 1
+        if action[:1] == ["recall"] and len(action) == 2 and action[1].lstrip("#").isdigit():
+            from handlers import recall
+            from handlers.texts_cards import recall_report
+
+            try:
+                lines = recall.recall(s, int(action[1].lstrip("#")), utcnow())
+            except CommandError as e:
+                print(e.user_text, file=sys.stderr)
+                return 1
+            s.commit()
+            print(recall_report(int(action[1].lstrip("#")), lines))
+            return 0
         if action:
-            print("usage: gridbot announce [list [--all] | cancel ID | --to T ... (--text TEXT | --file F.md)]",
+            print("usage: gridbot announce [list [--all] | cancel ID | recall ID | --to T ... (--text TEXT | "
+                  "--file F.md)]",
                   file=sys.stderr)
             return 2
         if not args.to or (args.text is None) == (args.file is None):
@@ -209,8 +222,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = sub.add_parser("announce", help="announcements: send now, at a time, on a cron; list; cancel",
                        description="gridbot announce --to grid:ID|community:ID|street:ID|role:ROLE ... "
                                    "--text TEXT | --file F.md [--at 'YYYY-MM-DD HH:MM' | --cron 'm h dom mon dow']"
-                                   " ; gridbot announce list ; gridbot announce cancel ID")
-    a.add_argument("action", nargs="*", help="list | cancel ID (nothing: make an announcement)")
+                                   " ; gridbot announce list ; gridbot announce cancel ID ; gridbot announce recall ID")
+    a.add_argument("action", nargs="*", help="list | cancel ID | recall ID (nothing: make an announcement)")
     a.add_argument("--to", action="append", type=_target, default=[], help="grid:ID, community:ID, street:ID, "
                                                                             "role:ROLE or user:USERID; repeatable")
     a.add_argument("--text")

@@ -87,6 +87,7 @@ class WecomConfig(_Section):
     encoding_aes_key: AesKey = ""
     api_base: str = "https://qyapi.weixin.qq.com"
     replay_window_seconds: Annotated[int, Field(ge=0)] = 300  # 0 disables the timestamp check (tests, vectors)
+    cards: bool = True  # staff get interactive cards (template_card) when the app's callback is configured
     aibot: AibotConfig = AibotConfig()
 
 
@@ -466,6 +467,7 @@ class Config(_Section):
             bridge_chats=frozenset(self.bridge.chat_ids),
             attach_window=timedelta(minutes=self.attachments.attach_minutes),
             attachments=self.attachments.enabled,
+            cards=self.wecom.cards and bool(self.wecom.token and self.wecom.encoding_aes_key and self.wecom.corp_id),
             max_bytes=self.attachments.max_bytes(),
             link=LinkSettings(self.attachments.public_url, self.attachments.link_secret,
                               timedelta(minutes=self.attachments.link_minutes)),

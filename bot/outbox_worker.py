@@ -116,7 +116,7 @@ class OutboxWorker:
     async def _send_one(self, row: Outbox, claim_until: datetime) -> tuple[datetime, str] | None:
         """Send ``row`` and record the outcome; returns (when, why) when it has to wait."""
         try:
-            await self._senders.send(row)
+            msgid = await self._senders.send(row)
         except RateLimited as e:
             at = self._clock() + timedelta(seconds=e.wait)
             await asyncio.to_thread(delivery.mark_retry, self._engine, row, claim_until, at, str(e), count=False)
@@ -146,7 +146,7 @@ class OutboxWorker:
                         at.isoformat(timespec="seconds"), reason)
             return at, reason
         self.sent += 1
-        if not await asyncio.to_thread(delivery.mark_sent, self._engine, row, claim_until, self._clock()):
+        if not await asyncio.to_thread(delivery.mark_sent, self._engine, row, claim_until, self._clock(), msgid):
             log.warning("outbox.claim_lost id=%s: sent, but the claim lapsed (raise [outbox] claim_seconds)", row.id)
         else:
             log.info("outbox.sent id=%s to=%s msgtype=%s", row.id, _where(row), row.msgtype)

@@ -17,12 +17,16 @@ from collections.abc import Callable
 
 import aiohttp
 
+from bot.channels import wecom_cards
 from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.wecom_api import Image, Permanent, Retryable, WecomClient
 from storage.blobs import BlobNotFound, BlobStore
 from storage.models import Outbox
 
 log = logging.getLogger(__name__)
+
+
+USER_ONLY = ("template_card", "update_card", "recall")  # app messages to people: what renders and recalls
 
 
 class RobotLimiter:
@@ -77,17 +81,40 @@ class Senders:
         self._bridge_secret = bridge_secret
         self._timeout = aiohttp.ClientTimeout(total=timeout)
 
-    async def send(self, row: Outbox) -> None:
+    async def send(self, row: Outbox) -> str | None:
+        """Deliver ``row``; returns the platform's message id when it gives one (app messages: for recall)."""
         handler = getattr(self, f"_to_{row.target_kind}", None)
         if handler is None:
             raise Permanent(f"unknown target kind {row.target_kind!r}")
-        if row.msgtype not in ("text", "markdown", "image"):
+        if row.msgtype not in ("text", "markdown", "image", *USER_ONLY):
             raise Permanent(f"unknown msgtype {row.msgtype!r}")
-        await handler(row)
+        if row.msgtype in USER_ONLY and row.target_kind != "user":
+            raise Permanent(f"{row.msgtype} goes to app users only, not {row.target_kind}")
+        return await handler(row)
 
-    async def _to_user(self, row: Outbox) -> None:
+    async def _to_user(self, row: Outbox) -> str | None:
+        if row.msgtype == "update_card":
+            return await self._update_card(row)
+        if row.msgtype == "recall":
+            await self.wecom.recall(str(row.body["msgid"]))
+            return None
+        if row.msgtype == "template_card":
+            body = await self.wecom.send_message(row.target, "template_card", wecom_cards.render(row.body["card"]))
+            return str(body.get("msgid") or "") or None
         msgtype, content = await self._app_content(row)
-        await self.wecom.send_message(row.target, msgtype, content)
+        body = await self.wecom.send_message(row.target, msgtype, content)
+        return str(body.get("msgid") or "") or None
+
+    async def _update_card(self, row: Outbox) -> str | None:
+        """The pressed card updated in place; its ResponseCode spent or expired: a short message instead."""
+        try:
+            await self.wecom.update_template_card(row.target, str(row.body["response_code"]),
+                                                  str(row.body["replace_name"]))
+            return None
+        except Permanent as e:
+            log.info("card.update_fell_back to=user:%s reason=%s", row.target, e.reason)
+        body = await self.wecom.send_message(row.target, "text", {"content": _text_of(row.body)})
+        return str(body.get("msgid") or "") or None
 
     async def _to_appchat(self, row: Outbox) -> None:
         msgtype, content = await self._app_content(row)

@@ -194,6 +194,19 @@ class WecomClient:
             log.warning("wecom.invalid_users count=%d", len(invalid.split("|")))
         return body
 
+    async def update_template_card(self, userid: str, response_code: str, replace_name: str) -> dict:
+        """``message/update_template_card`` (document/path/94888): the pressed card's buttons become one
+        unclickable label. The ResponseCode is good once, for a limited time: a spent or expired one is
+        refused (``Permanent``)."""
+        payload = {"userids": [userid], "agentid": self.agent_id, "response_code": response_code,
+                   "button": {"replace_name": replace_name}}
+        return await self._call("/cgi-bin/message/update_template_card", payload, where="message/update_template_card")
+
+    async def recall(self, msgid: str) -> dict:
+        """``message/recall`` (撤回应用消息, document/path/94867): an app message sent in the last 24 hours,
+        by the ``msgid`` message/send answered with."""
+        return await self._call("/cgi-bin/message/recall", {"msgid": msgid}, where="message/recall")
+
     async def send_appchat(self, chatid: str, msgtype: str, content: dict) -> dict:
         payload = {"chatid": chatid, "msgtype": msgtype, msgtype: content, "safe": 0}
         return await self._call("/cgi-bin/appchat/send", payload, where="appchat/send")

@@ -64,7 +64,13 @@ def ask(ctx: Context, c: Classification, text: str) -> Reply:
         expires_at=ctx.now + ctx.rules.clarify_ttl,
     ))
     _pending_keys(ctx).add(_key(ctx))
-    return Reply(wording.clarify(text, likely(c)))
+    options = likely(c)
+    from handlers import cards  # the AI bot may show the choices as buttons; each answers as its number would
+    from handlers.texts import CATEGORY_NAMES
+
+    card = cards.aibot_card(ctx, "clarify", cards.clarify_spec(
+        [(str(i), CATEGORY_NAMES.get(o, o)) for i, o in enumerate(options, 1)], text))
+    return Reply(wording.clarify(text, options), card=card)
 
 
 # What a vague message is most likely about, after the classifier's guess: categories people confuse.

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers import notify, texts
+from handlers import cards, notify, texts
 from handlers.context import Services
 from handlers.messages import InboundMessage, Reply
 from nlp import Classification
@@ -120,9 +120,10 @@ class Intake:
             events.append(_event(n, r.msg.sender_id, "opened", None, "open", r.text, now, public=True))
             if assignee:
                 head = "【紧急】" if r.c.urgent else ""
-                notices.append(outbox.row("user", assignee, (
-                    f"{head}新工单 #{n}（{texts.CATEGORY_NAMES[r.c.category]}）：{r.text}\n"
-                    f"办理时限：{texts.when(row['due_at'])} 前。接单请发「接单 {n}」。"), now=now))
+                text = (f"{head}新工单 #{n}（{texts.CATEGORY_NAMES[r.c.category]}）：{r.text}\n"
+                        f"办理时限：{texts.when(row['due_at'])} 前。接单请发「接单 {n}」。")
+                notices.append(cards.new_ticket_row(s, row, number=n, assignee=assignee, text=text,
+                                                    place=place_text(r.c, r.text), now=now))
             r.reply = Reply(texts.ticket_opened(
                 number=n, category=r.c.category, urgent=r.c.urgent, handler=handler_of(s, r.grid)[1],
                 grid=org.describe(s, r.grid), due=row["due_at"], place=place_text(r.c, r.text),

@@ -162,8 +162,12 @@ def supervise(ctx: Context, t: Ticket, rest: str) -> Reply:
         changes["due_at"] = due
         changes["resolve_working"] = False  # a date given by a person is a point in time, not a budget
     lifecycle.apply(ctx, t, "supervise", text=note, public=False, **changes)
+    from handlers import cards
+    from handlers.texts_cards import supervised_title
+
     for u in holders(ctx, t):
-        notify.to_member(ctx.session, u, tl.supervised_dm(t.id, t.category, _me(ctx), note, t.due_at))
+        cards.to_member(ctx.session, u, tl.supervised_dm(t.id, t.category, _me(ctx), note, t.due_at), t,
+                        title=supervised_title(t.id), now=ctx.now)
     return Reply(tl.supervised_reply(t.id, due), t.id)
 
 
@@ -216,8 +220,13 @@ def send_back(ctx: Context, t: Ticket, reason: str) -> Reply:
         _, secs = upper_secretaries(s, t, "community")
         told = [u for u in dict.fromkeys([*workers, *(m.userid for m in secs)]) if u != ctx.actor]
     reached = bool(told)
+    from handlers import cards  # back to open: each gets 接单 / 转派 on a card; the first press takes it
+    from handlers.texts_cards import sent_back_title as tc_sent_back_title
+
     for u in told:
-        reached &= notify.to_member(s, u, wording.sent_back_dm(t.id, _me(ctx), reason, t.text))
+        cards.to_member(s, u, wording.sent_back_dm(t.id, _me(ctx), reason, t.text), t,
+                        title=tc_sent_back_title(t.id), now=ctx.now)
+        reached &= notify.deliverable(s, ("user", u))
     to = texts.staff_name(back.role, back.name) if back else None
     return Reply(wording.sent_back_reply(t.id, to, reached), t.id)
 

@@ -43,6 +43,18 @@ class Pin:
 
 
 @dataclass(frozen=True, slots=True)
+class CardAction:
+    """A press on an interactive card (WeCom ``template_card_event``, app or AI bot): which card, which button,
+    what was chosen. ``response_code`` (app) lets the card be updated once; the AI bot updates by its reply."""
+
+    task_id: str
+    event_key: str
+    card_type: str = ""
+    response_code: str | None = None
+    selected: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (question key, option ids)
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     channel: str  # "wecom_app" | "wecom_aibot" | "bridge"
     msg_id: str  # the platform's id: a retry carries the same one
@@ -53,6 +65,7 @@ class InboundMessage:
     sender_name: str | None = None
     attachments: tuple[Attachment, ...] = ()
     location: Pin | None = None
+    card: CardAction | None = None  # a card press: ``text`` is then only its key, for the record
 
     @property
     def has_evidence(self) -> bool:
@@ -67,6 +80,9 @@ class InboundMessage:
 class Reply:
     text: str | None  # None: say nothing (the bot never spams a group)
     ticket: int | None = None
+    # A card a channel may show instead of ``text`` (the AI bot's template_card; see handlers/cards.py for the
+    # shape): channels that cannot show cards send ``text``. A platform retry gets the stored text only.
+    card: dict | None = None
 
     @classmethod
     def silent(cls) -> Reply:

@@ -60,10 +60,15 @@ def show_progress(ctx: Context, inv: Invocation) -> Reply:
         note = wording.PRIVATE_IN_GROUP if note else None  # the group gets a neutral line
     elif in_group or not (STAFF(ctx) and in_scope.deny(ctx, ticket) is None):
         note = privacy.mask(note)  # staff in scope see numbers in full in a 1:1 chat
+    card = None
+    if ticket.status == "resolved" and ticket.reporter_id == ctx.actor:  # the AI bot asks for the rating by buttons
+        from handlers import cards
+
+        card = cards.aibot_card(ctx, "rating", cards.rating_spec(ticket), ticket.id)
     return Reply(
         head + texts.progress(number=ticket.id, category=ticket.category, status=ticket.status, due=ticket.due_at,
                               note=note, at=ev.at if ev else None, handler=handler_name(ctx, ticket)),
-        ticket.id,
+        ticket.id, card=card,
     )
 
 

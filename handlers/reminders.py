@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from handlers import texts
+from handlers import cards, texts
+from handlers import texts_cards as tc
 from handlers.announce import stamp
 from storage import org
 from storage.delivery import enqueue_once
@@ -56,13 +57,13 @@ def check(session: Session, now: datetime, *, before: timedelta, escalate_after:
     for t in _open_with_deadline_before(session, now + before):
         due = stamp(t.due_at)
         args = {"number": t.id, "category": t.category, "due": t.due_at, "text": t.text}
-        if t.assignee:
+        if t.assignee:  # a card with the buttons the ticket's state allows, where cards can go
             if t.due_at > now:
-                n += enqueue_once(session, f"remind:{t.id}:{due}:soon", "user", t.assignee,
-                                  texts.remind_due_soon(**args))
+                n += cards.to_member(session, t.assignee, texts.remind_due_soon(**args), t,
+                                     title=tc.warning_title(t.id), now=now, dedup_key=f"remind:{t.id}:{due}:soon")
             else:
-                n += enqueue_once(session, f"remind:{t.id}:{due}:overdue", "user", t.assignee,
-                                  texts.remind_overdue(**args))
+                n += cards.to_member(session, t.assignee, texts.remind_overdue(**args), t,
+                                     title=tc.overdue_title(t.id), now=now, dedup_key=f"remind:{t.id}:{due}:overdue")
         if t.due_at + escalate_after <= now:
             level, upper = _upper_secretaries(session, t)
             grid = session.get(Grid, t.grid_id)

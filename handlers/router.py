@@ -15,8 +15,9 @@ import handlers.identity  # noqa: F401  (registers 绑定: a member links their 
 import handlers.lists  # noqa: F401  (registers 资源 / 服务 / 需求 and adding to the lists)
 import handlers.loop  # noqa: F401  (registers the closed loop: 挂起, 解挂, 督办, 催办, 退单, 协办, 评价)
 import handlers.queries  # noqa: F401  (registers the commands anyone may use)
+import handlers.recall  # noqa: F401  (registers 公告 撤回: recalling an announcement)
 import handlers.staff  # noqa: F401  (registers the staff commands: 接单, 转派, 上报, 办结 ...)
-from handlers import clarify, evidence, identity, notify, privacy, texts
+from handlers import cards, clarify, evidence, identity, notify, privacy, texts
 from handlers.commands import REGISTRY, Invocation
 from handlers.context import Context, Services
 from handlers.errors import CommandError
@@ -131,10 +132,22 @@ def _place(session: Session, msg: InboundMessage) -> tuple[org.Member | None, or
 def _run(ctx: Context) -> Reply | Request:
     """A reply now, or a request whose reply the batch's intake writes."""
     msg = ctx.msg
+    if msg.card is not None:  # a press on a card: the same command code, then the card is updated
+        try:
+            with ctx.session.begin_nested():
+                return cards.press(ctx, _run)
+        except Exception:
+            log.exception("card.failed channel=%s msg_id=%s", msg.channel, msg.msg_id)
+            return Reply(texts.INTERNAL_ERROR)
     if msg.has_evidence and not ctx.text:
         return Reply.silent()  # a photo or pin alone: handlers.evidence decides once the batch is written
     try:
         inv = REGISTRY.parse(msg.text)
+        if inv is None and (completed := cards.awaiting(ctx)) is not None:  # after a press on 转派 / 退单 / 办结
+            from dataclasses import replace
+
+            ctx = replace(ctx, msg=replace(msg, text=completed))
+            inv = REGISTRY.parse(completed)
         c = None
         if inv is None and ctx.grid is not None and not clarify.is_pending(ctx):
             c = ctx.services.classifier.classify(ctx.text)

@@ -42,6 +42,7 @@ class TicketRules:
     bridge_chats: frozenset[str] = frozenset()  # [bridge] chat_ids: a grid's chats reached through the bridge
     attach_window: timedelta = timedelta(minutes=10)  # a photo and the text it belongs to
     attachments: bool = True
+    cards: bool = False  # staff get interactive cards through the app ([wecom] cards, with its callback set up)
     max_bytes: dict[str, int] = field(default_factory=lambda: {
         "image": 10 << 20, "voice": 2 << 20, "video": 20 << 20, "file": 20 << 20})
     link: LinkSettings = LinkSettings()

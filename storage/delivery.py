@@ -51,9 +51,10 @@ def _finish(engine: Engine, row_id: int, claim_until: datetime, **values) -> boo
         return res.rowcount == 1
 
 
-def mark_sent(engine: Engine, row: Outbox, claim_until: datetime, now: datetime) -> bool:
+def mark_sent(engine: Engine, row: Outbox, claim_until: datetime, now: datetime, msgid: str | None = None) -> bool:
+    """Sent; ``msgid`` is the platform's id of the message (app messages), what message/recall takes."""
     return _finish(engine, row.id, claim_until, status="sent", sent_at=now, attempts=row.attempts + 1,
-                   last_error=None)
+                   last_error=None, msgid=msgid[:128] if msgid else None)
 
 
 def mark_retry(engine: Engine, row: Outbox, claim_until: datetime, at: datetime, error: str,

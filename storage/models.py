@@ -276,7 +276,7 @@ class Outbox(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     target_kind: str = Field(max_length=20)  # user | appchat | robot | bridge
     target: str = Field(max_length=200)  # userid, chat id or robot key
-    msgtype: str = Field(default="text", max_length=20)  # text | markdown | image
+    msgtype: str = Field(default="text", max_length=20)  # text, markdown, image; template_card, update_card, recall
     body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
     status: str = Field(default="pending", max_length=20)  # pending | sent | dead
@@ -285,6 +285,28 @@ class Outbox(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    msgid: str | None = Field(default=None, max_length=128)  # message/send's msgid: what message/recall takes
+
+
+class Card(SQLModel, table=True):
+    """An interactive card (WeCom template_card) sent to one person: its task id, the ticket its buttons act on,
+    and what became of it. A press is stored as an inbound message like any other; this row says whether the
+    card is still open (its buttons may act) or done, and by whom, so a second press gets a clear note."""
+
+    __table_args__ = (Index("ix_card_awaiting", "userid", "awaiting_until"),)
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(max_length=128, unique=True)  # WeCom: digits, letters and _-@, at most 128 bytes
+    channel: str = Field(default="wecom_app", max_length=20)  # wecom_app | wecom_aibot
+    kind: str = Field(max_length=20)  # ticket | resolve | clarify | rating
+    ticket_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    userid: str = Field(max_length=100)
+    status: str = Field(default="open", max_length=20)  # open | done
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # "已由 张伟 接单 10:42"
+    done_by: str | None = Field(default=None, max_length=100)
+    awaiting: str | None = Field(default=None, max_length=20)  # a command word waiting for the typed rest
+    awaiting_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
 
 
 class Announcement(SQLModel, table=True):

@@ -38,7 +38,48 @@ class Delivered:
 
     @property
     def text(self) -> str:
+        if self.msgtype == "template_card":  # what a person reads on a card: its title and quoted text
+            quote = (self.content.get("quote_area") or {}).get("quote_text", "")
+            return f"{self.content['main_title']['title']}\n{quote}".strip()
         return str(self.content.get("content", ""))
+
+    @property
+    def buttons(self) -> dict[str, str]:
+        """A card's buttons, text → key."""
+        return {b["text"]: b["key"] for b in self.content.get("button_list", [])}
+
+
+CALLBACK_CARDS = ("button_interaction", "vote_interaction", "multiple_interaction")
+_TASK_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-@")
+
+
+def _card_problem(card) -> str | None:
+    """What the real API refuses in a template_card (document/path/90372), or None."""
+    if not isinstance(card, dict):
+        return "template_card missing"
+    kind = card.get("card_type")
+    if kind not in ("text_notice", "news_notice", *CALLBACK_CARDS):
+        return "invalid card_type"
+    if not isinstance(card.get("main_title"), dict) or not card["main_title"].get("title"):
+        return "main_title.title missing"
+    task = card.get("task_id")
+    if kind in CALLBACK_CARDS and (not isinstance(task, str) or not task or len(task.encode()) > 128
+                                   or not set(task) <= _TASK_CHARS):
+        return "invalid task_id"
+    if kind == "button_interaction":
+        buttons = card.get("button_list")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 6:
+            return "button_list must hold 1 to 6 buttons"
+        keys = [b.get("key") for b in buttons if isinstance(b, dict)]
+        if len(keys) != len(buttons) or not all(keys) or len(set(keys)) != len(keys):
+            return "every button needs a distinct key"
+    if kind == "vote_interaction":
+        box, submit = card.get("checkbox"), card.get("submit_button")
+        if not isinstance(box, dict) or not box.get("question_key") or not box.get("option_list"):
+            return "checkbox missing"
+        if not isinstance(submit, dict) or not submit.get("key"):
+            return "submit_button missing"
+    return None
 
 
 def _err(code: int, msg: str) -> web.Response:
@@ -66,6 +107,13 @@ class FakeWecom:
         self.media: dict[str, tuple[bytes, str, str]] = {}  # media id → (bytes, content type, file name)
         self.files: dict[str, tuple[bytes, str]] = {}  # /cdn/{name} → (bytes, content type)
         self.uploads: list[bytes] = []
+        # cards (document/path/90372, 94888) and recall (94867): a ResponseCode works once, within its validity
+        self.response_codes: dict[str, tuple[str, float]] = {}  # code → (task id, issued at, monotonic)
+        self.response_code_seconds = 72 * 3600.0
+        self.updates: list[dict] = []  # every update_template_card accepted
+        self.sent_at: dict[str, tuple[str, float]] = {}  # msgid → (userid(s), sent at, monotonic)
+        self.recalled: list[str] = []
+        self.recall_seconds = 24 * 3600.0
         self._media_gate = asyncio.Event()
         self._media_gate.set()
         self._changed = asyncio.Condition()
@@ -114,6 +162,15 @@ class FakeWecom:
         self.files[name] = (data, content_type)
         return f"{self.base}/cdn/{name}"
 
+    def issue_response_code(self, task_id: str) -> str:
+        """A ResponseCode as a card event carries it (a press the test makes)."""
+        code = f"rc-{next(self._tokens)}"
+        self.response_codes[code] = (task_id, self._mono())
+        return code
+
+    def cards(self, userid: str | None = None) -> list[Delivered]:
+        return [d for d in self.delivered if d.msgtype == "template_card" and userid in (None, d.target)]
+
     def hold_media(self) -> None:
         self._media_gate.clear()
 
@@ -131,6 +188,8 @@ class FakeWecom:
         app.router.add_get("/cgi-bin/gettoken", self._gettoken)
         app.router.add_post("/cgi-bin/message/send", self._message_send)
         app.router.add_post("/cgi-bin/appchat/send", self._appchat_send)
+        app.router.add_post("/cgi-bin/message/update_template_card", self._update_card)
+        app.router.add_post("/cgi-bin/message/recall", self._recall)
         app.router.add_post("/cgi-bin/media/upload", self._media_upload)
         app.router.add_get("/cgi-bin/media/get", self._media_get)
         app.router.add_get("/cdn/{name}", self._cdn)
@@ -207,6 +266,9 @@ class FakeWecom:
 
     def _content(self, body: dict) -> tuple[str, dict] | web.Response:
         msgtype = body.get("msgtype")
+        if msgtype == "template_card":
+            problem = _card_problem(body.get("template_card"))
+            return _err(40058, problem) if problem else (msgtype, body["template_card"])
         if msgtype not in ("text", "markdown", "image", "news", "file"):
             return _err(40008, "invalid message type")
         content = body.get(msgtype)
@@ -232,10 +294,51 @@ class FakeWecom:
         invalid = [u for u in users if self.users is not None and u not in self.users]
         if not users or len(invalid) == len(users):
             return _err(81013, "user & party & tag all invalid")
-        await self._record(Delivered("message", "|".join(u for u in users if u not in invalid), *c))
+        to = "|".join(u for u in users if u not in invalid)
+        await self._record(Delivered("message", to, *c))
+        msgid = f"msg{len(self.delivered)}"
+        self.sent_at[msgid] = (to, self._mono())
+        code = ""
+        if c[0] == "template_card" and c[1].get("card_type") in CALLBACK_CARDS:
+            code = self.issue_response_code(c[1]["task_id"])
         return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": "|".join(invalid),
                                   "invalidparty": "", "invalidtag": "", "unlicenseduser": "",
-                                  "msgid": f"msg{len(self.delivered)}", "response_code": ""})
+                                  "msgid": msgid, "response_code": code})
+
+    async def _update_card(self, request: web.Request) -> web.Response:
+        """message/update_template_card: the code is spent by its first use and expires after its validity."""
+        self.calls.append("message/update_template_card")
+        if (p := self._trouble()) is not None or (p := self._token_problem(request)) is not None:
+            return p
+        body = await self._json(request)
+        if body is None:
+            return _err(47001, "data format error")
+        if body.get("agentid") in (None, 0):
+            return _err(40056, "invalid agentid")
+        if not (body.get("userids") or body.get("atall")):
+            return _err(40058, "userids missing")
+        button, card = body.get("button"), body.get("template_card")
+        if not (isinstance(button, dict) and button.get("replace_name")) and _card_problem(card):
+            return _err(40058, "button.replace_name or template_card required")
+        issued = self.response_codes.pop(str(body.get("response_code", "")), None)
+        if issued is None or self._mono() - issued[1] > self.response_code_seconds:
+            return _err(40058, "invalid response_code (spent or expired)")
+        self.updates.append(body)
+        return web.json_response({"errcode": 0, "errmsg": "ok", "invaliduser": []})
+
+    async def _recall(self, request: web.Request) -> web.Response:
+        self.calls.append("message/recall")
+        if (p := self._trouble()) is not None or (p := self._token_problem(request)) is not None:
+            return p
+        body = await self._json(request)
+        msgid = str((body or {}).get("msgid", ""))
+        sent = self.sent_at.get(msgid)
+        if sent is None or msgid in self.recalled:
+            return _err(40058, "invalid msgid")
+        if self._mono() - sent[1] > self.recall_seconds:
+            return _err(40058, "msg can not be recalled after 24 hours")
+        self.recalled.append(msgid)
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _appchat_send(self, request: web.Request) -> web.Response:
         self.calls.append("appchat/send")

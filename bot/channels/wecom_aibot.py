@@ -30,7 +30,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.channels import jsonguard
+from bot.channels import jsonguard, wecom_cards
 from bot.channels.base import Content
 from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto
@@ -144,11 +144,63 @@ class AibotState:
     timestamp: str
     nonce: str
     stream_id: str | None
+    event: bool = False  # a card event: answered by updating the card, never by a stream
 
 
 def stream_id_for(msg_id: str) -> str:
     """The same message (a retry) gets the same stream id, so the reply is the same."""
     return hashlib.sha256(msg_id.encode()).hexdigest()[:32]
+
+
+def read_message(msg: dict[str, Any], channel: str = "wecom_aibot") -> InboundMessage | None:
+    """One decrypted AI bot payload (callback, or the same JSON over the long connection) as the message the
+    handlers take: a user message, or a press on a card (``template_card_event``); None for what needs no
+    handling (other events, stream refreshes)."""
+    msgtype = msg.get("msgtype")
+    if not isinstance(msgtype, str) or not msgtype:
+        raise BadPayload("decrypted message: msgtype missing")
+    card = None
+    if msgtype == "event":
+        event = msg.get("event")
+        if not isinstance(event, dict) or event.get("eventtype") != "template_card_event":
+            log.info("callback.ignored channel=%s event=%s", channel,
+                     event.get("eventtype") if isinstance(event, dict) else None)
+            return None
+        card = wecom_cards.aibot_event(event)
+        content = Content(text=card.event_key[:500])
+    else:
+        reader = CONTENT.get(msgtype)
+        if reader is None:
+            log.info("callback.ignored channel=%s msgtype=%s", channel, msgtype)
+            return None
+        content = reader(msg)
+    what = f"{msgtype} message"
+    msg_id = _str(msg, "msgid", what, MAX_MSG_ID)  # an event's msgid too: the platform's key to drop retries
+    sender = msg.get("from")
+    if not isinstance(sender, dict):
+        raise BadPayload(f"{what}: from missing")
+    user_id = _str(sender, "userid", what, MAX_USER_ID)
+    chattype = msg.get("chattype")
+    if chattype not in ("single", "group"):
+        raise BadPayload(f"{what}: chattype must be single or group")
+    chat_id = _str(msg, "chatid", what, MAX_CHAT_ID) if chattype == "group" else None
+    return InboundMessage(channel=channel, msg_id=msg_id, sender_id=user_id, text=content.text,
+                          sent_at=datetime.now(UTC), chat_id=chat_id, attachments=content.attachments,
+                          location=content.location, card=card)
+
+
+def reply_payload(reply: Reply, stream_id: str | None, *, event: bool = False) -> dict | None:
+    """The AI bot's answer (plaintext JSON, before encryption) or None for silence: to a card event, the card
+    updated in place for the one who pressed (被动回复消息, document/path/101031); to a message, a card when
+    the handlers offer one (the clarifying question, the rating), else a finished stream."""
+    if event:
+        return wecom_cards.aibot_update(reply.card) if reply.card is not None else None
+    if reply.card is not None:
+        return wecom_cards.aibot_answer(reply.card)
+    if reply.text is None or stream_id is None:
+        return None
+    content = reply.text.encode()[:MAX_STREAM_BYTES].decode("utf-8", "ignore")
+    return {"msgtype": "stream", "stream": {"id": stream_id, "finish": True, "content": content}}
 
 
 class WecomAibotAdapter(WecomAdapter):
@@ -166,36 +218,16 @@ class WecomAibotAdapter(WecomAdapter):
         if not isinstance(encrypt, str) or not encrypt:
             raise BadPayload("callback body has no encrypt string")
         plain = crypto.verify_and_decrypt(signature, timestamp, nonce, encrypt)
-        msg = _json_object(plain, "decrypted message")
-        msgtype = msg.get("msgtype")
-        if not isinstance(msgtype, str) or not msgtype:
-            raise BadPayload("decrypted message: msgtype missing")
-        reader = CONTENT.get(msgtype)
-        if reader is None:
-            log.info("callback.ignored channel=%s msgtype=%s", self.name, msgtype)
+        inbound = read_message(_json_object(plain, "decrypted message"), self.name)
+        if inbound is None:
             return None, AibotState(timestamp, nonce, None)
-        content = reader(msg)
-        what = f"{msgtype} message"
-        msg_id = _str(msg, "msgid", what, MAX_MSG_ID)
-        sender = msg.get("from")
-        if not isinstance(sender, dict):
-            raise BadPayload(f"{what}: from missing")
-        user_id = _str(sender, "userid", what, MAX_USER_ID)
-        chattype = msg.get("chattype")
-        if chattype not in ("single", "group"):
-            raise BadPayload(f"{what}: chattype must be single or group")
-        chat_id = _str(msg, "chatid", what, MAX_CHAT_ID) if chattype == "group" else None
-        inbound = InboundMessage(channel=self.name, msg_id=msg_id, sender_id=user_id, text=content.text,
-                                 sent_at=datetime.now(UTC), chat_id=chat_id, attachments=content.attachments,
-                                 location=content.location)
-        return inbound, AibotState(timestamp, nonce, stream_id_for(msg_id))
+        return inbound, AibotState(timestamp, nonce, stream_id_for(inbound.msg_id), event=inbound.card is not None)
 
     def respond(self, reply: Reply, state: AibotState) -> web.Response:
-        if reply.text is None or state.stream_id is None:
+        payload = reply_payload(reply, state.stream_id, event=state.event)
+        if payload is None:
             return web.Response(status=200, body=b"")
-        content = reply.text.encode()[:MAX_STREAM_BYTES].decode("utf-8", "ignore")
-        stream = {"id": state.stream_id, "finish": True, "content": content}
-        plain = _dumps({"msgtype": "stream", "stream": stream})
+        plain = _dumps(payload)
         encrypt, signature = self._crypto().encrypt(plain, state.nonce, state.timestamp)
         body = _dumps({"encrypt": encrypt, "msgsignature": signature, "timestamp": state.timestamp,
                        "nonce": state.nonce})

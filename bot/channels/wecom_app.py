@@ -15,6 +15,7 @@ answered with an empty 200 (WeCom accepts an empty body).
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 from collections.abc import Callable
@@ -31,6 +32,7 @@ from wechatpy.enterprise.messages import MESSAGE_TYPES
 from wechatpy.enterprise.replies import TextReply
 from wechatpy.messages import BaseMessage, UnknownMessage
 
+from bot.channels import wecom_cards
 from bot.channels.base import Content
 from bot.channels.wecom_base import WecomAdapter
 from bot.channels.wecom_crypto import WecomCrypto
@@ -78,6 +80,16 @@ def wechat_message(data: dict[str, Any]) -> BaseMessage:
     else:
         cls = MESSAGE_TYPES.get(msg_type, UnknownMessage)
     return cls(data)
+
+
+def _selected(inner: Element) -> list[tuple[str, tuple[str, ...]]]:
+    """``SelectedItems`` of a vote or multiple-choice card: repeated tags, read from the XML itself."""
+    out = []
+    for item in inner.iterfind("SelectedItems/SelectedItem"):
+        question = (item.findtext("QuestionKey") or "").strip()
+        if question:
+            out.append((question, tuple((o.text or "").strip() for o in item.iterfind("OptionIds/OptionId"))))
+    return out
 
 
 def _cdata(text: str) -> str:
@@ -193,6 +205,8 @@ class WecomAppAdapter(WecomAdapter):
         inner = parse_xml(plain, "decrypted message")
         data = xml_to_dict(inner)
         message = wechat_message(data)
+        if str(data.get("MsgType", "")).lower() == "event" and data.get("Event") == "template_card_event":
+            return self._card_event(data, inner), AppState(timestamp, nonce, None)  # answered by the outbox
         state = AppState(timestamp, nonce, message)
         reader = CONTENT.get(str(data.get("MsgType", "")).lower())
         if reader is None:
@@ -200,6 +214,20 @@ class WecomAppAdapter(WecomAdapter):
                      getattr(message, "event", None))
             return None, state
         return self._inbound(data, reader), state
+
+    def _card_event(self, data: dict[str, Any], inner: Element) -> InboundMessage:
+        """A press on a card (模板卡片事件推送): stored once per person, card, button and moment, so a platform
+        retry is the same message and a double tap a second one (which the card, done by then, refuses)."""
+        sender, created = str(data.get("FromUserName") or ""), str(data.get("CreateTime") or "")
+        if not sender or len(sender) > MAX_USER_ID:
+            raise BadPayload("template_card_event: FromUserName missing or too long")
+        if not created.isdigit() or len(created) > 12:
+            raise BadPayload("template_card_event: CreateTime missing or not a number")
+        action = wecom_cards.app_event(data, _selected(inner))
+        ident = "|".join((sender, action.task_id, action.event_key, created, repr(action.selected)))
+        msg_id = "card:" + hashlib.sha256(ident.encode()).hexdigest()[:40]
+        return InboundMessage(channel=self.name, msg_id=msg_id, sender_id=sender, text=action.event_key[:500],
+                              sent_at=datetime.fromtimestamp(int(created), UTC), chat_id=None, card=action)
 
     def _inbound(self, data: dict[str, Any], reader: Reader) -> InboundMessage:
         what = f"{str(data.get('MsgType')).lower()} message"

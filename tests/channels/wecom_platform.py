@@ -82,6 +82,22 @@ class WecomAppPlatform(Platform):
                 f"<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[{text}]]></Content>\n"
                 f"<MsgId>{msg_id or next(_ids)}</MsgId>\n<AgentID>1000002</AgentID>\n</xml>")
 
+    def card_event_xml(self, *, sender: str, task_id: str, event_key: str, response_code: str,
+                       card_type: str = "button_interaction", created: str | None = None,
+                       selected: dict[str, list[str]] | None = None) -> str:
+        """A press on a card as WeCom sends it (模板卡片事件推送, document/path/90376)."""
+        items = "".join(
+            f"<SelectedItem><QuestionKey><![CDATA[{q}]]></QuestionKey><OptionIds>"
+            + "".join(f"<OptionId><![CDATA[{o}]]></OptionId>" for o in options) + "</OptionIds></SelectedItem>"
+            for q, options in (selected or {}).items())
+        return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
+                f"<FromUserName><![CDATA[{sender}]]></FromUserName><CreateTime>{created or now()}</CreateTime>"
+                f"<MsgType><![CDATA[event]]></MsgType><Event><![CDATA[template_card_event]]></Event>"
+                f"<EventKey><![CDATA[{event_key}]]></EventKey><TaskId><![CDATA[{task_id}]]></TaskId>"
+                f"<CardType><![CDATA[{card_type}]]></CardType><ResponseCode><![CDATA[{response_code}]]></ResponseCode>"
+                f"<AgentID>1000002</AgentID>" + (f"<SelectedItems>{items}</SelectedItems>" if items else "")
+                + "</xml>")
+
     def envelope(self, encrypt: str) -> str:
         return (f"<xml><ToUserName><![CDATA[{self.corp_id}]]></ToUserName>"
                 f"<Encrypt><![CDATA[{encrypt}]]></Encrypt><AgentID><![CDATA[1000002]]></AgentID></xml>")
