@@ -94,7 +94,11 @@ class AibotSocket:
         if ws is not None:
             await ws.close()
         if self._task is not None:
-            await self._task
+            # a connection attempt under way is bounded by request_timeout_seconds; messages in hand as well
+            done, _ = await asyncio.wait({self._task}, timeout=3 * self._config.request_timeout_seconds)
+            if not done:
+                self._task.cancel()
+                await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         if release and self.leading:
             try:
@@ -162,8 +166,11 @@ class AibotSocket:
     async def _connection(self) -> None:
         c = self._config
         timeout = aiohttp.ClientWSTimeout(ws_receive=None, ws_close=c.request_timeout_seconds)
-        async with self._http.ws_connect(c.ws_url, timeout=timeout, heartbeat=None, autoping=True,
-                                         max_msg_size=1024 * 1024) as ws:
+        # the handshake is bounded too: a black-holed network must not hold the loop (or a shutdown) for minutes
+        ws = await asyncio.wait_for(self._http.ws_connect(c.ws_url, timeout=timeout, heartbeat=None,
+                                                          autoping=True, max_msg_size=1024 * 1024),
+                                    c.request_timeout_seconds)
+        async with ws:
             self._ws = ws
             try:
                 await self._subscribe(ws)
