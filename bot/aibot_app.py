@@ -8,14 +8,14 @@ from datetime import datetime
 
 from aiohttp import web
 
-from bot.aibot_socket import AibotSocket
+from bot.aibot_socket import Accept, AibotSocket
 from bot.appkeys import AIBOT_WS, CONFIG, ENGINE, FETCHER, HTTP, LIMITER, OUTBOX, PIPELINE
 from bot.channels.clean import clean_inbound
 from handlers.messages import InboundMessage, Reply
 from storage.types import utcnow
 
 
-def accept_for(app: web.Application) -> Callable[[InboundMessage], object]:
+def accept_for(app: web.Application) -> Accept:
     """What the callback view does with a parsed message (bot/app.py ``_view``): clean, rate-limit, store
     and handle through the pipeline, then wake the media fetcher."""
 
