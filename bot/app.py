@@ -11,7 +11,8 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import Engine
 
-from bot.appkeys import BLOBS, CONFIG, ENGINE, FETCHER, HTTP, LIMITER, OUTBOX, PIPELINE, SCHEDULER, WECOM
+from bot.aibot_app import aibot_ws_ctx
+from bot.appkeys import AIBOT_WS, BLOBS, CONFIG, ENGINE, FETCHER, HTTP, LIMITER, OUTBOX, PIPELINE, SCHEDULER, WECOM
 from bot.channels.base import Adapter
 from bot.channels.bridge import BridgeAdapter
 from bot.channels.clean import clean_inbound
@@ -156,8 +157,8 @@ def create_app(
         if not config.outbox.enabled:
             yield
             return
-        worker = build_worker(config, app[ENGINE], app[HTTP], wecom=app[WECOM],
-                              blobs=app[BLOBS])  # rows are stamped with real time
+        worker = build_worker(config, app[ENGINE], app[HTTP], wecom=app[WECOM], blobs=app[BLOBS],
+                              aibot=app.get(AIBOT_WS))  # rows are stamped with real time
         await worker.start()
         app[OUTBOX] = worker
         yield
@@ -190,7 +191,8 @@ def create_app(
         yield
         await fetcher.stop()
 
-    app.cleanup_ctx.extend([storage_ctx, pipeline_ctx, http_ctx, outbox_ctx, fetcher_ctx, scheduler_ctx])
+    app.cleanup_ctx.extend([storage_ctx, pipeline_ctx, http_ctx, aibot_ws_ctx(clock), outbox_ctx, fetcher_ctx,
+                            scheduler_ctx])
     for adapter in build_adapters(config):
         app.router.add_post(adapter.path, _view(adapter))
         app.router.add_get(adapter.path, adapter.verify_url)

@@ -7,6 +7,7 @@ import aiohttp
 from aiohttp import web
 from sqlalchemy import Engine
 
+from bot.aibot_socket import AibotSocket
 from bot.config import Config
 from bot.fetcher import MediaFetcher
 from bot.outbox_worker import OutboxWorker
@@ -25,3 +26,4 @@ WECOM = web.AppKey("wecom", WecomClient)  # one client, one token cache: sends a
 BLOBS = web.AppKey("blobs", object)  # storage.blobs.BlobStore
 FETCHER = web.AppKey("fetcher", MediaFetcher)
 LIMITER = web.AppKey("limiter", RateLimiter)
+AIBOT_WS = web.AppKey("aibot_ws", AibotSocket)  # the AI bot's long connection ([wecom.aibot] mode = "websocket")

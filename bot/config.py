@@ -75,8 +75,40 @@ AesKey = Annotated[str, AfterValidator(_check_aes_key)]
 
 
 class AibotConfig(_Section):
+    """The AI bot (智能机器人) in one of its two API modes: "callback" (WeCom POSTs to /wecom/aibot: a public
+    URL, token and EncodingAESKey) or "websocket" (gridbot dials out to WeCom: no public address, bot_id and
+    secret from the bot's 长连接 settings). See bot/aibot_socket.py."""
+
+    mode: Literal["callback", "websocket"] = "callback"
     token: str = ""
-    encoding_aes_key: AesKey = ""
+    encoding_aes_key: AesKey = ""  # callback mode; also decrypts files whose message carries no key of its own
+    bot_id: str = ""  # websocket mode: the bot's BotID
+    secret: str = ""  # websocket mode: the bot's long-connection Secret
+    ws_url: str = "wss://openws.work.weixin.qq.com"
+    heartbeat_seconds: Annotated[float, Field(gt=0, le=300)] = 30.0  # a ping this often (the platform's 30 s)
+    missed_heartbeats: Annotated[int, Field(ge=1, le=10)] = 2  # unanswered pings in a row before reconnecting
+    reconnect_base_seconds: Annotated[float, Field(gt=0)] = 1.0  # backoff 1, 2, 4, ... s, with jitter
+    reconnect_max_seconds: Annotated[float, Field(gt=0)] = 60.0
+    request_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 10.0  # subscribe, reply or push unanswered
+    lease_seconds: Annotated[float, Field(ge=1)] = 30.0  # with several processes one holds the connection
+
+    @field_validator("ws_url")
+    @classmethod
+    def _ws_scheme(cls, v: str) -> str:
+        if not v.startswith(("wss://", "ws://")):
+            raise ValueError("must be a wss:// (or ws://) URL")
+        return v
+
+    @model_validator(mode="after")
+    def _mode_needs(self) -> AibotConfig:
+        if self.mode == "websocket":
+            missing = [k for k in ("bot_id", "secret") if not getattr(self, k)]
+            if missing:
+                raise ValueError(f'mode = "websocket" needs {" and ".join(missing)} '
+                                 "(the bot's 长连接 credentials in the WeCom admin console)")
+            if self.reconnect_max_seconds < self.reconnect_base_seconds:
+                raise ValueError("reconnect_max_seconds must not be below reconnect_base_seconds")
+        return self
 
 
 class WecomConfig(_Section):
@@ -509,6 +541,8 @@ class Config(_Section):
             kinds |= {"user", "appchat"}
         if self.bridge.outbound_url:
             kinds.add("bridge")
+        if self.wecom.aibot.mode == "websocket":  # pushed through the AI bot's own connection (aibot_send_msg)
+            kinds.add("aibot")
         return frozenset(kinds)
 
 

@@ -88,7 +88,8 @@ class OutboxWorker:
         """Claim a batch of due rows and try each; returns how many were claimed."""
         now = self._clock()
         claim_until = now + timedelta(seconds=self._config.claim_seconds)
-        rows = await asyncio.to_thread(delivery.claim, self._engine, now, claim_until, self._config.batch)
+        rows = await asyncio.to_thread(delivery.claim, self._engine, now, claim_until, self._config.batch,
+                                       skip_kinds=self._senders.unavailable_kinds())
         if not rows:
             return 0
         by_target: dict[tuple[str, str], list[Outbox]] = {}
@@ -171,7 +172,7 @@ class OutboxWorker:
 
 def build_worker(config, engine: Engine, http, *, clock: Callable[[], datetime] = utcnow,
                  monotonic: Callable[[], float] | None = None, name: str = "outbox", wecom=None,
-                 blobs=None) -> OutboxWorker:
+                 blobs=None, aibot=None) -> OutboxWorker:
     """The worker with its WeCom client and senders, as the app and the CLI make it."""
     import time
 
@@ -185,5 +186,5 @@ def build_worker(config, engine: Engine, http, *, clock: Callable[[], datetime] 
                             timeout=o.request_timeout_seconds, monotonic=mono)
     senders = Senders(wecom, http, limiter=RobotLimiter(o.robot_per_minute, mono),
                       bridge_url=config.bridge.outbound_url, bridge_secret=config.bridge.secret,
-                      timeout=o.request_timeout_seconds, blobs=blobs)
+                      timeout=o.request_timeout_seconds, blobs=blobs, aibot=aibot)
     return OutboxWorker(engine, senders, o, clock=clock, name=name)

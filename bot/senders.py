@@ -1,4 +1,5 @@
-"""From an outbox row to the one call that delivers it: app user, app group chat, group robot or bridge.
+"""From an outbox row to the one call that delivers it: app user, app group chat, group robot, bridge or the AI
+bot's long connection.
 
 A row's ``body`` is the message content as the platform takes it (``{"content": ...}`` for text and
 markdown, optionally ``"mentioned_list"``; ``{"base64", "md5"}`` for an image, or ``{"blob": sha256,
@@ -14,6 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
 import aiohttp
 
@@ -65,6 +67,15 @@ class RateLimited(Exception):
         self.wait = wait
 
 
+class AibotPusher(Protocol):
+    """The AI bot's long connection as the senders see it (bot/aibot_socket.py)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def push(self, chatid: str, text: str) -> None: ...
+
+
 def _text_of(body: dict) -> str:
     return str(body.get("content", ""))
 
@@ -72,14 +83,19 @@ def _text_of(body: dict) -> str:
 class Senders:
     def __init__(self, wecom: WecomClient, http: aiohttp.ClientSession, *, limiter: RobotLimiter,
                  bridge_url: str | None = None, bridge_secret: str = "", timeout: float = 10.0,
-                 blobs: BlobStore | None = None) -> None:
+                 blobs: BlobStore | None = None, aibot: AibotPusher | None = None) -> None:
         self.wecom = wecom
+        self.aibot = aibot
         self.blobs = blobs
         self._http = http
         self.limiter = limiter
         self._bridge_url = bridge_url
         self._bridge_secret = bridge_secret
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    def unavailable_kinds(self) -> tuple[str, ...]:
+        """Kinds this process cannot send now but another may: AI bot rows while the connection is elsewhere."""
+        return ("aibot",) if self.aibot is not None and not self.aibot.connected else ()
 
     async def send(self, row: Outbox) -> str | None:
         """Deliver ``row``; returns the platform's message id when it gives one (app messages: for recall)."""
@@ -162,6 +178,13 @@ class Senders:
             if e.errcode == 45009:
                 self.limiter.penalise(row.target)
             raise
+
+    async def _to_aibot(self, row: Outbox) -> None:
+        if self.aibot is None:
+            raise Permanent('aibot push impossible: [wecom.aibot] mode is not "websocket"')
+        if row.msgtype == "image":
+            raise Permanent("aibot push: the long connection sends text and markdown here, not images")
+        await self.aibot.push(row.target, _text_of(row.body))
 
     async def _to_bridge(self, row: Outbox) -> None:
         if not self._bridge_url:

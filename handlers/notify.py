@@ -47,8 +47,15 @@ def route(session: Session, channel: str, userid: str, chat_id: str | None) -> D
             return ("robot", grid.robot_key)
         if channel == "wecom_app":
             return ("appchat", chat_id)
-        return None
+        return _aibot(session, channel, chat_id)
+    if channel == "wecom_aibot" and "user" not in _rules(session).outbound:
+        return _aibot(session, channel, userid) or ("user", userid)
     return ("user", userid)
+
+
+def _aibot(session: Session, channel: str, chatid: str) -> Destination | None:
+    """The AI bot's long connection reaches the chats it was written in (a group's chatid, a person's userid)."""
+    return ("aibot", chatid) if channel == "wecom_aibot" and "aibot" in _rules(session).outbound else None
 
 
 def grid_group(grid: Grid) -> Destination | None:

@@ -20,9 +20,13 @@ from storage.models import Outbox
 from storage.outbox import enqueue
 
 
-def claim(engine: Engine, now: datetime, claim_until: datetime, limit: int) -> list[Outbox]:
-    """Due pending rows, oldest first, hidden from other workers until ``claim_until``; committed."""
+def claim(engine: Engine, now: datetime, claim_until: datetime, limit: int,
+          skip_kinds: Sequence[str] = ()) -> list[Outbox]:
+    """Due pending rows, oldest first, hidden from other workers until ``claim_until``; committed. Rows of
+    ``skip_kinds`` stay for a worker that can send them now (the AI bot's connection is in one process)."""
     due = and_(Outbox.status == "pending", col(Outbox.next_attempt_at) <= now)
+    if skip_kinds:
+        due = and_(due, col(Outbox.target_kind).not_in(list(skip_kinds)))
     pick = select(Outbox.id).where(due).order_by(col(Outbox.next_attempt_at), col(Outbox.id)).limit(limit)
     if engine.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)

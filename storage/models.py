@@ -274,7 +274,7 @@ class Outbox(SQLModel, table=True):
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    target_kind: str = Field(max_length=20)  # user | appchat | robot | bridge
+    target_kind: str = Field(max_length=20)  # user | appchat | robot | bridge | aibot
     target: str = Field(max_length=200)  # userid, chat id or robot key
     msgtype: str = Field(default="text", max_length=20)  # text, markdown, image; template_card, update_card, recall
     body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
