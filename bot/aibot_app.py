@@ -9,27 +9,19 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.aibot_socket import Accept, AibotSocket
-from bot.appkeys import AIBOT_WS, CONFIG, ENGINE, FETCHER, HTTP, LIMITER, OUTBOX, PIPELINE
-from bot.channels.clean import clean_inbound
+from bot.appkeys import AIBOT_WS, CONFIG, ENGINE, HTTP, OUTBOX
+from bot.inbound import accept
 from handlers.messages import InboundMessage, Reply
 from storage.types import utcnow
 
 
 def accept_for(app: web.Application) -> Accept:
-    """What the callback view does with a parsed message (bot/app.py ``_view``): clean, rate-limit, store
-    and handle through the pipeline, then wake the media fetcher."""
+    """The socket's messages take the callbacks' way in (bot/inbound.py)."""
 
-    async def accept(msg: InboundMessage) -> Reply:
-        msg = clean_inbound(msg)
-        limited = app[LIMITER].check(msg)
-        if limited is not None:
-            return limited
-        reply = await app[PIPELINE].submit(msg)
-        if msg.attachments and (fetcher := app.get(FETCHER)) is not None:
-            fetcher.wake()
-        return reply
+    async def accept_one(msg: InboundMessage) -> Reply:
+        return await accept(app, msg)
 
-    return accept
+    return accept_one
 
 
 def aibot_ws_ctx(clock: Callable[[], datetime] = utcnow):

@@ -231,6 +231,10 @@ class AibotSocket:
             task = asyncio.create_task(self._on_message(ws, frame), name="gridbot-aibot-msg")
             self._handling.add(task)
             task.add_done_callback(self._handling.discard)
+        elif frame.cmd == proto.EVENT_CALLBACK and proto.event_type(frame.body) == "template_card_event":
+            task = asyncio.create_task(self._on_message(ws, frame), name="gridbot-aibot-card")  # a press
+            self._handling.add(task)
+            task.add_done_callback(self._handling.discard)
         elif frame.cmd == proto.EVENT_CALLBACK:
             self._on_event(frame)
         elif frame.cmd is None:
@@ -278,10 +282,11 @@ class AibotSocket:
         except GridbotError as e:  # a bad frame or an unstorable message: refused, nothing stored
             log.warning("aibot_ws.refused msg_id=%s kind=%s reason=%s", msg_id, type(e).__name__, e.reason)
             return
-        if reply.text is None:
+        out = proto.answer(frame.req_id, reply, msg)
+        if out is None:
             return
         try:
-            answer = await self._request(ws, proto.stream_reply(frame.req_id, msg.msg_id, reply.text))
+            answer = await self._request(ws, out)
         except (ConnectionLost, ConnectionError, TimeoutError) as e:
             # stored but unanswered: the platform delivers it again and gets the stored reply
             log.warning("aibot_ws.reply_lost msg_id=%s reason=%s", msg.msg_id, type(e).__name__)

@@ -15,13 +15,13 @@ from bot.aibot_app import aibot_ws_ctx
 from bot.appkeys import AIBOT_WS, BLOBS, CONFIG, ENGINE, FETCHER, HTTP, LIMITER, OUTBOX, PIPELINE, SCHEDULER, WECOM
 from bot.channels.base import Adapter
 from bot.channels.bridge import BridgeAdapter
-from bot.channels.clean import clean_inbound
 from bot.channels.wecom_aibot import WecomAibotAdapter
 from bot.channels.wecom_app import WecomAppAdapter
 from bot.config import Config
 from bot.fetcher import MediaFetcher, make_blob_store
 from bot.files import files_view
 from bot.health import healthz, readiness_handler
+from bot.inbound import accept
 from bot.orgsync import sync_org
 from bot.outbox_worker import build_worker
 from bot.pipeline import Pipeline, ProcessWriter, StoreUnavailable, ThreadWriter
@@ -80,14 +80,7 @@ def _view(adapter: Adapter):
         msg, state = await adapter.receive(request, body)
         if msg is None:
             return adapter.respond(_SILENT, state)
-        msg = clean_inbound(msg)  # one rule for every channel (bot/channels/clean.py)
-        limited = request.app[LIMITER].check(msg)
-        if limited is not None:
-            return adapter.respond(limited, state)
-        reply = await request.app[PIPELINE].submit(msg)
-        if msg.attachments and (fetcher := request.app.get(FETCHER)) is not None:
-            fetcher.wake()  # the bytes are fetched after the answer, never before it
-        return adapter.respond(reply, state)
+        return adapter.respond(await accept(request.app, msg), state)
 
     return post
 

@@ -53,10 +53,8 @@ def _worker_main(config: Config, host: str, port: int, index: int, ready, parent
 
     from aiohttp import web
 
-    from bot import gctune
+    from bot import gctune, logs
     from bot.app import create_app
-
-    from bot import logs
 
     logs.configure(verbose, prefix=f"worker{index} ")  # the same lines as a single process: no access log at INFO
     app = create_app(config)

@@ -51,6 +51,8 @@ class FakeAibotGateway:
     pushes: list[dict] = field(default_factory=list)  # aibot_send_msg bodies accepted
     delivered: list[str] = field(default_factory=list)  # msgids, once per delivery (re-deliveries too)
     unanswered: dict[str, dict] = field(default_factory=dict)  # req_id → callback body, in delivery order
+    unanswered_events: dict[str, dict] = field(default_factory=dict)  # card presses not yet answered
+    updates: list[dict] = field(default_factory=list)  # aibot_respond_update_msg frames accepted
 
     def __post_init__(self) -> None:
         self._ws: web.WebSocketResponse | None = None
@@ -73,6 +75,21 @@ class FakeAibotGateway:
         self.unanswered[f"callback_{next(_seq)}"] = body
         if self._subscribed:
             await self._send_unanswered()
+
+    async def press(self, sender: str, task_id: str, key: str, *, chatid: str | None = None,
+                    msgid: str | None = None) -> str:
+        """A user presses a button of a card the bot sent: an ``aibot_event_callback`` with
+        ``template_card_event``, answered (like a message) under its req_id; returns that req_id."""
+        body = {"msgid": msgid or f"ev-{next(_seq)}", "aibotid": self.bot_id,
+                "chattype": "group" if chatid else "single", "from": {"userid": sender}, "msgtype": "event",
+                "event": {"eventtype": "template_card_event", "template_card_event": {
+                    "card_type": "button_interaction", "event_key": key, "task_id": task_id}}}
+        if chatid:
+            body["chatid"] = chatid
+        req_id = f"event_{next(_seq)}"
+        self.unanswered_events[req_id] = body
+        await self._send({"cmd": "aibot_event_callback", "headers": {"req_id": req_id}, "body": body})
+        return req_id
 
     async def event(self, eventtype: str) -> None:
         await self._send({"cmd": "aibot_event_callback", "headers": {"req_id": f"event_{next(_seq)}"},
@@ -175,6 +192,13 @@ class FakeAibotGateway:
                 return
             del self.unanswered[req_id]
             self.replies.append({"msgid": callback["msgid"], "req_id": req_id, "body": frame["body"]})
+            await ws.send_str(json.dumps(ok))
+        elif cmd == "aibot_respond_update_msg":  # only in answer to a card press, once
+            event = self.unanswered_events.pop(req_id, None)
+            if event is None:
+                await ws.send_str(json.dumps(ok | {"errcode": 40008, "errmsg": "invalid req_id"}))
+                return
+            self.updates.append({"msgid": event["msgid"], "req_id": req_id, "body": frame["body"]})
             await ws.send_str(json.dumps(ok))
         elif cmd == "aibot_send_msg":
             if self.push_errcode:

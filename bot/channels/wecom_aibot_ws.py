@@ -27,13 +27,12 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
-from bot.channels import jsonguard
-from bot.channels.wecom_aibot import CONTENT, MAX_STREAM_BYTES, stream_id_for
+from bot.channels import jsonguard, wecom_aibot
+from bot.channels.wecom_aibot import stream_id_for
 from handlers.errors import BadPayload
-from handlers.messages import InboundMessage
+from handlers.messages import InboundMessage, Reply
 
 log = logging.getLogger("gridbot.aibot_ws")
 
@@ -41,6 +40,7 @@ DEFAULT_URL = "wss://openws.work.weixin.qq.com"
 SUBSCRIBE = "aibot_subscribe"
 PING = "ping"
 RESPOND = "aibot_respond_msg"
+RESPOND_UPDATE = "aibot_respond_update_msg"
 SEND = "aibot_send_msg"
 MSG_CALLBACK = "aibot_msg_callback"
 EVENT_CALLBACK = "aibot_event_callback"
@@ -118,12 +118,6 @@ def _cut(text: str, limit: int) -> str:
     return text.encode()[:limit].decode("utf-8", "ignore")
 
 
-def stream_reply(req_id: str, msg_id: str, text: str) -> Frame:
-    """The answer to one callback: a finished stream whose id is the message's (a re-delivery answers alike)."""
-    stream = {"id": stream_id_for(msg_id), "finish": True, "content": _cut(text, MAX_STREAM_BYTES)}
-    return Frame(req_id, RESPOND, {"msgtype": "stream", "stream": stream})
-
-
 def push_markdown(chatid: str, text: str) -> Frame:
     return Frame(new_req_id(SEND), SEND,
                  {"chatid": chatid, "msgtype": "markdown", "markdown": {"content": _cut(text, MAX_PUSH_BYTES)}})
@@ -132,43 +126,27 @@ def push_markdown(chatid: str, text: str) -> Frame:
 # --- a message frame's body -----------------------------------------------------------------------------------
 
 
-def _id(obj: dict[str, Any], key: str, what: str) -> str:
-    value = obj.get(key)
-    if not isinstance(value, str) or not value or len(value) > MAX_ID[key]:
-        raise BadPayload(f"{what}: {key} missing, not a string or longer than {MAX_ID[key]}")
-    return value
-
-
 def msg_id_of(body: dict[str, Any]) -> str | None:
     value = body.get("msgid")
     return value if isinstance(value, str) and value else None
 
 
-def read_message(body: dict[str, Any], *, now: datetime | None = None) -> InboundMessage | None:
-    """The message an ``aibot_msg_callback`` carries, or None for a type gridbot does not read (logged).
-    The same readers as the callback channel (bot/channels/wecom_aibot.py ``CONTENT``) turn it into text,
-    attachments and a location."""
-    msgtype = body.get("msgtype")
-    if not isinstance(msgtype, str) or not msgtype:
-        raise BadPayload("message frame: msgtype missing")
-    reader = CONTENT.get(msgtype)
-    if reader is None:
-        log.info("frame.ignored channel=%s msgtype=%s", CHANNEL, msgtype)
+def read_message(body: dict[str, Any]) -> InboundMessage | None:
+    """The message an ``aibot_msg_callback`` carries, or the card press an ``aibot_event_callback`` with
+    ``template_card_event`` carries: the callback channel's own reader (the bodies are the callback's decrypted
+    JSON); None for what gridbot does not read (logged there)."""
+    return wecom_aibot.read_message(body, CHANNEL)
+
+
+def answer(req_id: str, reply: Reply, msg: InboundMessage) -> Frame | None:
+    """The answer to one callback frame under its ``req_id``, with the callback channel's passive-reply bodies:
+    to a message a finished stream (its id the message's, so a re-delivery answers alike) or a card; to a card
+    press the card updated in place (``aibot_respond_update_msg``). None: say nothing."""
+    event = msg.card is not None
+    body = wecom_aibot.reply_payload(reply, stream_id_for(msg.msg_id), event=event)
+    if body is None:
         return None
-    what = f"{msgtype} message frame"
-    content = reader(body)
-    msg_id = _id(body, "msgid", what)
-    sender = body.get("from")
-    if not isinstance(sender, dict):
-        raise BadPayload(f"{what}: from missing")
-    user_id = _id(sender, "userid", what)
-    chattype = body.get("chattype")
-    if chattype not in ("single", "group"):
-        raise BadPayload(f"{what}: chattype must be single or group")
-    chat_id = _id(body, "chatid", what) if chattype == "group" else None
-    return InboundMessage(channel=CHANNEL, msg_id=msg_id, sender_id=user_id, text=content.text,
-                          sent_at=now or datetime.now(UTC), chat_id=chat_id, attachments=content.attachments,
-                          location=content.location)
+    return Frame(req_id, RESPOND_UPDATE if event else RESPOND, body)
 
 
 def event_type(body: dict[str, Any]) -> str | None:

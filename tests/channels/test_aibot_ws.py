@@ -299,6 +299,31 @@ async def test_a_resident_who_wrote_to_the_bot_hears_back_through_it(start, gate
     assert push["chatid"] == "zhaomin" and f"#{number}" in push["markdown"]["content"]
 
 
+async def test_cards_work_over_the_long_connection_a_question_with_buttons_and_a_press(start, gateway, engine):
+    """The same cards as the callback mode: the clarifying question comes as a template_card answer frame, the
+    press comes back as an event frame and is answered with aibot_respond_update_msg; a re-sent press does
+    nothing twice."""
+    await start()
+    await gateway.deliver(message("电梯", msgid="m-vague", chatid=GROUP))
+    await gateway.until(lambda: gateway.replies)
+    body = gateway.replies[0]["body"]
+    assert body["msgtype"] == "template_card"
+    card = body["template_card"]
+    first = card["button_list"][0]
+    await gateway.press("zhaomin", card["task_id"], first["key"], chatid=GROUP, msgid="ev-press")
+    await gateway.until(lambda: gateway.updates)
+    [update] = gateway.updates
+    assert update["body"]["response_type"] == "update_template_card"
+    assert "工单号" in update["body"]["template_card"]["main_title"]["title"]
+    await gateway.press("zhaomin", card["task_id"], first["key"], chatid=GROUP, msgid="ev-press")  # re-sent
+    await gateway.deliver(message("帮助", msgid="m-after", chatid=GROUP))  # answered after the re-sent press
+    await gateway.until(lambda: gateway.replied("m-after"))
+    assert len(gateway.updates) == 1
+    with Session(engine) as s:
+        assert len(s.exec(select(Ticket)).all()) == 1
+        assert len(s.exec(select(Inbound).where(Inbound.msg_id == "ev-press")).all()) == 1
+
+
 def ws_config_of(client):
     from bot.appkeys import CONFIG
 
