@@ -37,6 +37,7 @@ from nlp._text import clean, has_question
 from nlp.learned import LinearModel, Scores, features, sigmoid
 from nlp.location import Location, extract_location
 from nlp.rules import CATEGORIES, Rule, RuleSet, check_userdict, load_rules
+from nlp.segment import Segmenter, segmenter
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 DEFAULT_RULES = DATA_DIR / "rules.txt"
@@ -131,29 +132,9 @@ class Classification:
 
 
 # --------------------------------------------------------------------------- jieba
-_JIEBA_LOCK = threading.Lock()
-_TOKENIZERS: dict[str, object] = {}
-
-
-def _tokenizer(userdict: Path):
-    """A private ``jieba.Tokenizer`` with the user dictionary, built once per process."""
-    key = str(userdict)
-    tok = _TOKENIZERS.get(key)
-    if tok is not None:
-        return tok
-    with _JIEBA_LOCK:
-        tok = _TOKENIZERS.get(key)
-        if tok is None:
-            import logging
-
-            import jieba
-
-            jieba.setLogLevel(logging.WARNING)
-            tok = jieba.Tokenizer()
-            tok.initialize()
-            tok.load_userdict(str(userdict))
-            _TOKENIZERS[key] = tok
-    return tok
+def _tokenizer(userdict: Path) -> Segmenter:
+    """jieba with the user dictionary (``nlp.segment``: fast to load and to cut), built once per process."""
+    return segmenter(userdict)
 
 
 # --------------------------------------------------------------------------- matcher
@@ -164,12 +145,21 @@ class _Compiled:
     literals: frozenset[str]
     lengths: dict[str, tuple[int, ...]]  # first character -> literal lengths, longest first
     by_literal: dict[str, tuple[int, ...]]  # literal -> indices of rules using it
+    # literal -> rules ANCHORED on it: each rule is listed under the alternatives of one group only (every
+    # group must match, so one is enough to find the candidates; the longest words are the rarest):
+    # a message checks a few rules per literal instead of every rule sharing a common word
+    anchored: dict[str, tuple[int, ...]]
+    anchored_urgent: dict[str, tuple[int, ...]]
     rules: list[Rule]
     exclusions: dict[
         str, tuple[tuple[tuple[tuple[str, ...], ...], tuple[tuple[int, ...], ...]], ...]
     ]
     synonyms: list[tuple[str, str]]
     negatable: frozenset[str]  # "not a request" literals cancelled by a preceding negation
+    # danger words that decide alone (single-part [urgent] rules only): never a proper part of one
+    # longer jieba word (救命钱, 落水狗); context parts of "A + B" rules keep the lenient check (老头子).
+    strict: frozenset[str] = frozenset()
+    urgent_literals: frozenset[str] = frozenset()  # words of the [urgent] rules and exclusions
     settings: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -187,6 +177,14 @@ class _Compiled:
             for groups, _chains in entries:
                 for group in groups:
                     literals.update(group)
+        alone = {a for r in rs.rules if r.section == "urgent" and len(r.groups) == 1 for a in r.groups[0]}
+        in_parts = {a for r in rs.rules if r.section == "urgent" and len(r.groups) > 1 for g in r.groups for a in g}
+        anchored: dict[str, list[int]] = defaultdict(list)
+        anchored_urgent: dict[str, list[int]] = defaultdict(list)
+        for idx, rule in enumerate(rs.rules):
+            anchor = max(rule.groups, key=lambda g: (min(map(len, g)), -len(g)))
+            for alt in dict.fromkeys(anchor):
+                (anchored_urgent if rule.section == "urgent" else anchored)[alt].append(idx)
         lengths: dict[str, set[int]] = defaultdict(set)
         for lit in literals:
             lengths[lit[0]].add(len(lit))
@@ -194,6 +192,8 @@ class _Compiled:
             literals=frozenset(literals),
             lengths={ch: tuple(sorted(ls, reverse=True)) for ch, ls in lengths.items()},
             by_literal={lit: tuple(ids) for lit, ids in by_literal.items()},
+            anchored={lit: tuple(ids) for lit, ids in anchored.items()},
+            anchored_urgent={lit: tuple(ids) for lit, ids in anchored_urgent.items()},
             rules=list(rs.rules),
             exclusions=exclusions,
             synonyms=list(rs.synonyms),
@@ -205,6 +205,10 @@ class _Compiled:
                 if all(rs.rules[i].section in ("none", "request") for i in ids)
                 and any(rs.rules[i].section == "none" for i in ids)
             ),
+            strict=frozenset(a for a in alone - in_parts if len(a) > 1),
+            urgent_literals=frozenset(
+                {a for r in rs.rules if r.section == "urgent" for g in r.groups for a in g}
+                | {a for groups, _ in exclusions.get("urgent", ()) for g in groups for a in g}),
             settings=dict(rs.settings),
         )
 
@@ -373,12 +377,11 @@ class Classifier:
 
     def tokenize(self, text: str) -> list[str]:
         """jieba tokens (with the domain user dictionary) of the normalised text."""
-        tok = _tokenizer(self._userdict)
-        return [w for w in tok.lcut(clean(text), HMM=False) if w.strip()]
+        return [w for w in _tokenizer(self._userdict).lcut(clean(text)) if w.strip()]
 
     def compact_tokens(self, compact: str) -> list[str]:
         """jieba tokens of the compact text; they concatenate back to ``compact``."""
-        return _tokenizer(self._userdict).lcut(compact, HMM=False)
+        return _tokenizer(self._userdict).lcut(compact)
 
     def extract_location(self, text: str) -> Location:
         """Building / unit / room / place / gate mentioned in ``text``."""
@@ -391,24 +394,38 @@ class Classifier:
     def _scores(
         self, compact: str, tokens: list[str] | None = None
     ) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
-        scores, hits = self._match(compact, self._c.find(compact))
+        found = self._c.find(compact)
+        scores, hits = self._match(compact, found)
         if scores.get("urgent", 0.0) > 0:
             # danger words respect jieba word boundaries: a trigger that starts inside one word AND
             # ends inside another (or inside the same longer word) is not there: "一起|火锅" has no 起火.
             # (Requiring both ends on boundaries lost a seventh of urgent recall on train2/3: jieba
             # often glues a verb to its neighbour, "直冒|烟".)
+            # A trigger that is a proper part of ONE longer word is not there either: 救命钱 has no 救命,
+            # 落水狗 no 落水 (the same word in two tokens, 直冒|烟, still counts).
             tokens = self.compact_tokens(compact) if tokens is None else tokens
             starts, ends, pos = set(), set(), 0
+            token_end = [0] * (len(compact) + 1)  # offset -> end of the token covering it
             for t in tokens:
                 starts.add(pos)
-                pos += len(t)
+                end = pos + len(t)
+                token_end[pos:end] = [end] * len(t)
+                pos = end
                 ends.add(pos)
-            found = self._c.find(compact)
-            bounded = {}
-            for lit, offs in found.items():
-                ok = [o for o in offs if o in starts or o + len(lit) in ends]
-                if ok:
-                    bounded[lit] = ok
+            bounded, strict, dropped = dict(found), self._c.strict, False
+            for lit in self._c.urgent_literals.intersection(found):
+                offs = found[lit]
+                ok = [o for o in offs if (o in starts or o + len(lit) in ends)
+                      and not (lit in strict and token_end[o] >= o + len(lit)
+                               and (o not in starts or token_end[o] > o + len(lit)))]
+                if len(ok) != len(offs):
+                    dropped = True
+                    if ok:
+                        bounded[lit] = ok
+                    else:
+                        del bounded[lit]
+            if not dropped:  # every danger word on a word boundary: the first match stands
+                return scores, hits
             urgent_scores, urgent_hits = self._match(compact, bounded, only="urgent")
             scores["urgent"] = urgent_scores.get("urgent", 0.0)
             hits["urgent"] = urgent_hits.get("urgent", [])
@@ -417,22 +434,27 @@ class Classifier:
     def _match(
         self, compact: str, found: dict[str, list[int]], only: str | None = None
     ) -> tuple[dict[str, float], dict[str, list[tuple[float, str]]]]:
+        """Section scores and hits of the rules matching ``found``; ``only="urgent"``: the danger rules alone."""
         scores: dict[str, float] = defaultdict(float)
         hits: dict[str, list[tuple[float, str]]] = defaultdict(list)
         if not found:
             return scores, hits
         rules = self._c.rules
-        seen: set[int] = set()
-        for lit in found:
-            for idx in self._c.by_literal.get(lit, ()):
-                if idx in seen:
-                    continue
-                seen.add(idx)
-                rule = rules[idx]
-                if only is not None and rule.section != only:
-                    continue
-                matched = self._c.matches(rule.groups, rule.chains, found)
-                if matched is not None:
+        indexes = (self._c.anchored_urgent,) if only == "urgent" else (self._c.anchored, self._c.anchored_urgent)
+        seen: set[int] = set()  # a rule is anchored on every alternative of its group: count it once
+        for index in indexes:
+            for lit in found:
+                for idx in index.get(lit, ()):
+                    if idx in seen:
+                        continue
+                    seen.add(idx)
+                    rule = rules[idx]
+                    if len(rule.groups) == 1 and not rule.chains:
+                        matched = [next(a for a in rule.groups[0] if a in found)]
+                    else:
+                        matched = self._c.matches(rule.groups, rule.chains, found)
+                        if matched is None:
+                            continue
                     scores[rule.section] += rule.weight
                     hits[rule.section].append((rule.weight, "+".join(matched)))
         for section, entries in self._c.exclusions.items():

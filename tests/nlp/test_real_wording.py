@@ -76,6 +76,18 @@ def test_danger_words_count_on_word_boundaries(clf) -> None:
 
 
 @pytest.mark.parametrize(
+    ("inside", "alone"),
+    [("这可是我攒的救命钱", "快来人啊 救命"), ("那部电影叫落水狗", "有个小孩落水了")],
+)
+def test_a_danger_word_inside_one_longer_word_is_not_there(clf, inside: str, alone: str) -> None:
+    # a trigger that decides alone is no trigger as a proper part of one jieba word (救命钱, 落水狗) ...
+    assert clf.scores(inside)[0].get("urgent", 0.0) == 0.0
+    assert clf.scores(alone)[0].get("urgent", 0.0) >= 3
+    # ... while a context word of an "A + B" rule still counts inside a longer word (老头子 has 老头)
+    assert clf.scores("俺家老头子出门遛弯到现在没回来")[0].get("urgent", 0.0) >= 3
+
+
+@pytest.mark.parametrize(
     ("base", "with_background"),
     [
         ("楼道的灯不亮了", "楼道的灯不亮了，已经跟物业反映过三次了还是没人管"),
