@@ -195,3 +195,18 @@ def test_danger_exclusions_are_about_the_danger(clf, danger: str, gone: str) -> 
     # "灭了" is a fire put out, not a lamp gone dark; "怕是" is "probably", not a fear of what may happen
     assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
     assert clf.scores(gone)[0].get("urgent", 0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("danger", "harmless"),
+    [
+        ("棚子被雪压塌了 底下有人没出来", "成绩还没出来 孩子急死了"),  # 还没出来: not out YET
+        ("隔壁大爷一个人住 电话一天都打不通 门口的报纸都没拿", "我爸手机老是打不通 信号不好"),
+        ("我妈在厕所里摔倒了 门从里面插着 打不开", "厕所门坏了 从里面打不开"),
+        ("灶台那边气味不对 像臭鸡蛋 头有点晕", "早饭吃了两个鸡蛋 头有点晕 没睡好"),
+        ("孩子放学到现在没回家 找遍了都没有 七岁男孩", "孩子的作业本找遍了都没有"),
+    ],
+)
+def test_danger_kinds_need_their_context(clf, danger: str, harmless: str) -> None:
+    assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
+    assert clf.scores(harmless)[0].get("urgent", 0.0) < 3
