@@ -1,13 +1,14 @@
 """Benchmark the gridbot classifier against plain ``jieba.lcut`` on the same messages.
 
 Run from the repository root: ``python3 bench/bench_classify.py [N]``.
-Prints msgs/s for both, the ratio, and the start-up time measured in a fresh
-subprocess (import + load_classifier + first classify).
+Prints msgs/s for both (best of three turns each, taken in alternation), the ratio, and the start-up
+time measured in a fresh subprocess (import + load_classifier + first classify).
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -67,12 +68,22 @@ def _rate(func, texts: list[str], rounds: int) -> float:
     return rounds * len(texts) / (time.perf_counter() - start)
 
 
+def _rates(funcs, texts: list[str], rounds: int, trials: int = 3) -> list[float]:
+    """Best of ``trials`` for each function, the functions taking turns: on a shared machine a burst of
+    someone else's work then slows one trial of each, not all trials of one."""
+    best = [0.0] * len(funcs)
+    for _ in range(trials):
+        for i, func in enumerate(funcs):
+            best[i] = max(best[i], _rate(func, texts, max(1, rounds // trials)))
+    return best
+
+
 def main() -> None:
     total = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
-    startup = float(
-        subprocess.run(
-            [sys.executable, "-c", STARTUP_CODE], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout.strip()
+    startup = statistics.median(
+        float(subprocess.run([sys.executable, "-c", STARTUP_CODE], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.strip())
+        for _ in range(3)
     )
     import jieba
 
@@ -80,30 +91,30 @@ def main() -> None:
 
     clf = load_classifier()
     texts = _messages()
-    rounds = max(1, total // len(texts))
+    rounds = max(3, total // len(texts))
     jieba.setLogLevel(60)
     jieba.initialize()
-    jieba_rate = _rate(jieba.lcut, texts, rounds)
-    clf_rate = _rate(clf.classify, texts, rounds)
-    rules_rate = _rate(clf.classify_rules, texts, rounds)
+    jieba_rate, clf_rate, rules_rate = _rates((jieba.lcut, clf.classify, clf.classify_rules), texts, rounds)
     print(f"messages:          {len(texts)} distinct x {rounds} rounds (grid-style)")
     print(f"jieba.lcut:        {jieba_rate:10,.0f} msgs/s")
     print(f"classify:          {clf_rate:10,.0f} msgs/s (rules + learned model)")
     print(f"ratio:             {clf_rate / jieba_rate:10.2f} x jieba.lcut")
-    print(f"rules alone:       {rules_rate:10,.0f} msgs/s ({clf_rate / rules_rate:.2f} x)")
+    print(f"rules alone:       {rules_rate:10,.0f} msgs/s (classify runs at {clf_rate / rules_rate:.2f} x this)")
     real = _real_messages()
     if real:
-        r_rounds = max(1, total // len(real))
-        r_jieba = _rate(jieba.lcut, real, r_rounds)
-        r_clf = _rate(clf.classify, real, r_rounds)
+        r_rounds = max(3, total // len(real))
+        r_jieba, r_clf = _rates((jieba.lcut, clf.classify), real, r_rounds)
         print(f"real text:         {len(real)} distinct x {r_rounds} rounds (../shared/corpus/real, "
               f"{sum(map(len, real)) / len(real):.0f} characters on average)")
         print(f"  jieba.lcut:      {r_jieba:10,.0f} msgs/s")
         print(f"  classify:        {r_clf:10,.0f} msgs/s ({r_clf / r_jieba:.2f} x jieba.lcut)")
-    print(f"start-up:          {startup:10.3f} s (fresh process: import + load + first classify)")
-    gridbot = subprocess.run([sys.executable, "-c", CLI_STARTUP], cwd=ROOT, capture_output=True, text=True,
-                             check=True).stderr.strip().splitlines()[-1]
-    print(f"gridbot classify:  {float(gridbot):10.3f} s (fresh process: CLI + config + one line classified)")
+    print(f"start-up:          {startup:10.3f} s (fresh process: import + load + first classify; median of 3)")
+    gridbot = statistics.median(
+        float(subprocess.run([sys.executable, "-c", CLI_STARTUP], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stderr.strip().splitlines()[-1])
+        for _ in range(3)
+    )
+    print(f"gridbot classify:  {gridbot:10.3f} s (fresh process: CLI + config + one line classified; median of 3)")
 
 
 if __name__ == "__main__":

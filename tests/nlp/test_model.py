@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from nlp import Classification, Location, load_classifier
-from nlp.classifier import DEFAULT_MODEL, Classifier
+from nlp.classifier import DEFAULT_MODEL, REQUEST_THRESHOLD, Classifier
 from nlp.evaluate import load_jsonl
 from nlp.learned import LinearModel, Scores, data_hash, features
 from nlp.train import CORRECTIONS, augment, export_corrections, load_pool, load_training, rules_hash, rules_only, train
@@ -123,9 +123,10 @@ def test_combination() -> None:
     unsure = clf._combine(plain, _scores(6.0, -5.0, {"property": 0.05, "roads": 0.3, "waste": 0.3, "policy": 0.35}))
     assert unsure.category == "other" and unsure.confidence >= 0.5
     # unsure between request and chatter (just above the ticket threshold): low confidence, the bot asks
-    doubtful = clf._combine(plain, _scores(1.2, -5.0, {"property": 0.9}))
+    doubtful = clf._combine(plain, _scores(REQUEST_THRESHOLD + 0.2, -5.0, {"property": 0.9}))
     assert doubtful.is_request and doubtful.confidence < 0.5
-    assert clf._combine(plain, _scores(4.0, -5.0, {"property": 0.9})).confidence > 0.8
+    assert clf._combine(plain, _scores(REQUEST_THRESHOLD - 0.2, -5.0, {"property": 0.9})).category == "none"
+    assert clf._combine(plain, _scores(REQUEST_THRESHOLD + 3.0, -5.0, {"property": 0.9})).confidence > 0.8
     chatter = Classification("none", False, (), Location(), 0.8)
     promoted = clf._combine(chatter, _scores(-20.0, 20.0, {"safety": 1.0}))
     assert (promoted.category, promoted.urgent) == ("safety", True)

@@ -59,7 +59,8 @@ def test_heldout3_data() -> None:
     # After train3 + broadened [urgent] triggers (measured once): 0.893 / 4.6 % / 0.95.
     # Issue 9 (learned model on real text + grid data): 0.935 / 6.4 % / 0.857 -- false tickets ABOVE the 5 %
     # target and urgent recall below 0.9 (18 of 21): a regression on this set, floors only.
-    _check(DATA / "heldout3.jsonl", macro_f1=0.92, false_tickets=0.07, urgent_recall=0.85)
+    # Issue 9, second pass (request threshold 1.5 by CV, sign-offs dropped): 0.934 / 4.6 % / 0.857 (18 of 21).
+    _check(DATA / "heldout3.jsonl", macro_f1=0.92, false_tickets=0.055, urgent_recall=0.85)
 
 
 def test_heldout4_data() -> None:
@@ -67,7 +68,8 @@ def test_heldout4_data() -> None:
     # Previous shipped system: 0.862 / 7.4 % / 0.75.  Now: 0.878 / 1.1 % / 0.81 (n=16
     # urgent).  Regression floors only: urgent recall is still BELOW the 0.9 target here.
     # After train3 + broadened [urgent] triggers (measured once): 0.890 / 2.1 % / 0.81 (unchanged, 13/16).
-    # Issue 9 (learned model): 0.925 / 3.2 % / 0.81 (13/16).
+    # Issue 9 (learned model): 0.925 / 3.2 % / 0.81 (13/16).  Second pass: 0.907 / 3.2 % / 0.75 (12/16): the
+    # request threshold 1.5 (was 1.0) costs recall here; 2.0 gave macro-F1 0.888 and was not shipped.
     _check(DATA / "heldout4.jsonl", macro_f1=0.90, false_tickets=0.04, urgent_recall=0.75)
 
 
@@ -81,7 +83,7 @@ def test_heldout5_data() -> None:
     # Written first in this round (58 urgent, 32 non-urgent requests, 32 none), never trained
     # or tuned on, measured once at the end: 0.714 / 18.8 % / 0.948 (urgent precision 0.932).
     # Caveat: same author as train3.jsonl.  False tickets here are far above the other sets.
-    # Issue 9 (learned model): 0.744 / 15.6 % / 0.914 (urgent precision 0.930).
+    # Issue 9 (learned model): 0.744 / 15.6 % / 0.914 (urgent precision 0.930); second pass 0.743 / 15.6 % / 0.914.
     _check(DATA / "heldout5.jsonl", macro_f1=0.72, false_tickets=0.18, urgent_recall=0.90)
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from nlp import load_classifier
+from nlp.classifier import strip_signoff
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +42,7 @@ def test_courtesy_alone_is_chatter(clf, text: str) -> None:
         ("周末坐公交去公园玩了一天", "12路公交车这周老是不按点来，早上等了四十分钟", "transport"),
         ("我们宿舍楼下停车的那个大哥人挺好", "有辆车天天停在单元门口，把出口堵死了", "parking"),
         ("上次坐电梯碰到隔壁阿姨聊了几句", "电梯又停在三楼不动了，物业也不来修", "property"),
-        pytest.param("朋友离婚了 心情不好 今晚陪他喝两杯", "我想离婚，孩子的抚养权怎么判", "legal",
-                     marks=pytest.mark.xfail(strict=True, reason="known gap: 1,100 real legal questions teach "
-                                             "离婚 => legal; the story is still a legal ticket")),
+        ("朋友离婚了 心情不好 今晚陪他喝两杯", "我想离婚，孩子的抚养权怎么判", "legal"),
     ],
 )
 def test_topic_word_in_a_story_vs_a_complaint(clf, story: str, complaint: str, category: str) -> None:
@@ -73,6 +72,18 @@ def test_danger_words_count_on_word_boundaries(clf) -> None:
     # the rules' urgent triggers: "起火" inside "一起火锅" is no trigger, "起火了" is
     assert clf.scores("咱们一起火锅走起")[0].get("urgent", 0.0) == 0.0
     assert clf.scores("仓库起火了")[0].get("urgent", 0.0) >= 3
+
+
+@pytest.mark.parametrize(
+    ("inside", "alone"),
+    [("这可是我攒的救命钱", "快来人啊 救命"), ("那部电影叫落水狗", "有个小孩落水了")],
+)
+def test_a_danger_word_inside_one_longer_word_is_not_there(clf, inside: str, alone: str) -> None:
+    # a trigger that decides alone is no trigger as a proper part of one jieba word (救命钱, 落水狗) ...
+    assert clf.scores(inside)[0].get("urgent", 0.0) == 0.0
+    assert clf.scores(alone)[0].get("urgent", 0.0) >= 3
+    # ... while a context word of an "A + B" rule still counts inside a longer word (老头子 has 老头)
+    assert clf.scores("俺家老头子出门遛弯到现在没回来")[0].get("urgent", 0.0) >= 3
 
 
 @pytest.mark.parametrize(
@@ -126,9 +137,7 @@ def test_long_formal_third_person(clf, text: str, category: str) -> None:
         ("工地半夜还在浇混凝土，吵得整栋楼睡不着", "environment"),
         ("小区门口的人行道上停满了车，孩子上学只能走马路", "parking"),
         ("最近车棚连着丢了三辆电动车，有没有人管管", "safety"),
-        pytest.param("后面那栋出租屋里天天有人打牌赌钱，半夜还吵", "safety",
-                     marks=pytest.mark.xfail(strict=True, reason="known gap: request probability 0.70, under the "
-                                             "ticket threshold (0.73): no ticket")),
+        ("后面那栋出租屋里天天有人打牌赌钱，半夜还吵", "safety"),
     ],
 )
 def test_categories_that_drifted(clf, text: str, category: str) -> None:
@@ -143,3 +152,61 @@ def test_a_sure_request_of_an_unsure_category_is_other_not_dropped(clf) -> None:
 def test_a_model_ticket_shows_the_words_that_decided_it(clf) -> None:
     result = clf.classify("3号楼门口的路灯坏了，晚上黑乎乎的")
     assert result.category == "roads" and "路灯" in "".join(result.keywords), result
+
+
+@pytest.mark.parametrize(
+    ("text", "stripped"),
+    [
+        ("路灯坏了，麻烦尽快处理，谢谢！", "路灯坏了，麻烦尽快处理"),
+        ("下水道堵了，麻烦你们了，谢谢", "下水道堵了"),
+        ("电梯坏了 辛苦网格员了", "电梯坏了"),
+        ("收到，谢谢", "收到，谢谢"),  # too little left: thanks, judged as it is
+        ("请大家配合，谢谢配合", "请大家配合，谢谢配合"),  # a notice's formula, not a sign-off
+        ("这么快就修好了 太感谢了", "这么快就修好了 太感谢了"),
+        ("每天上班很辛苦", "每天上班很辛苦"),
+        ("这事太麻烦了", "这事太麻烦了"),
+    ],
+)
+def test_a_trailing_signoff_is_dropped_only_when_it_is_one(text: str, stripped: str) -> None:
+    assert strip_signoff(text) == stripped
+
+
+@pytest.mark.parametrize("text", [t for t, _ in REQUESTS] + ["今天天气不错 出去走走", "那我们明天见"])
+def test_a_trailing_signoff_never_changes_the_decision(clf, text: str) -> None:
+    plain = clf.classify(text)
+    for ending in ENDINGS:
+        polite = clf.classify(text + ending)
+        assert (polite.category, polite.urgent) == (plain.category, plain.urgent), ending
+
+
+def test_a_rented_room_is_a_place_not_a_rental_ad(clf) -> None:
+    assert clf.scores("出租屋里天天有人聚众赌博")[0].get("none", 0.0) == 0.0
+    assert clf.scores("出租两室一厅 拎包入住")[0].get("none", 0.0) > 0
+
+
+@pytest.mark.parametrize(
+    ("danger", "gone"),
+    [
+        ("我和孩子被困在电梯里出不去了 灯也灭了", "厨房着火了 火已经灭了 没事"),
+        ("老人在屋里烧煤炉子 头晕呕吐 怕是中毒了", "冬天烧煤炉子 就怕煤气中毒"),
+    ],
+)
+def test_danger_exclusions_are_about_the_danger(clf, danger: str, gone: str) -> None:
+    # "灭了" is a fire put out, not a lamp gone dark; "怕是" is "probably", not a fear of what may happen
+    assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
+    assert clf.scores(gone)[0].get("urgent", 0.0) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("danger", "harmless"),
+    [
+        ("棚子被雪压塌了 底下有人没出来", "成绩还没出来 孩子急死了"),  # 还没出来: not out YET
+        ("隔壁大爷一个人住 电话一天都打不通 门口的报纸都没拿", "我爸手机老是打不通 信号不好"),
+        ("我妈在厕所里摔倒了 门从里面插着 打不开", "厕所门坏了 从里面打不开"),
+        ("灶台那边气味不对 像臭鸡蛋 头有点晕", "早饭吃了两个鸡蛋 头有点晕 没睡好"),
+        ("孩子放学到现在没回家 找遍了都没有 七岁男孩", "孩子的作业本找遍了都没有"),
+    ],
+)
+def test_danger_kinds_need_their_context(clf, danger: str, harmless: str) -> None:
+    assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
+    assert clf.scores(harmless)[0].get("urgent", 0.0) < 3
