@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -352,7 +353,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"gridbot: configuration error:\n{e}", file=sys.stderr)
         return 2
-    return args.func(args, config)
+    try:
+        return args.func(args, config)
+    except BrokenPipeError:  # `gridbot ... | head` closed the pipe: stop quietly, as other Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 0
 
 
 if __name__ == "__main__":

@@ -51,3 +51,27 @@ def test_corrections_come_from_workers_and_residents(cfg_file, db_url):  # noqa:
         s.commit()
     assert _corrections(load_config(cfg_file)) == [("楼下那个东西又不行了", "none")]
     engine.dispose()
+
+
+def test_the_cli_starts_without_importing_the_database_models():
+    """`gridbot classify` must start fast (issue 9: ≤ 1.5 s): building the parser imports no models, no ORM
+    and no web framework (each costs tenths of a second); commands import what they use."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from bot.cli import build_parser; build_parser(); "
+            "print(sorted(m for m in ('storage.models', 'sqlmodel', 'aiohttp') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_closed_pipe_ends_the_command_quietly(tmp_path):
+    """`gridbot nlp evaluate FILE | head`: no BrokenPipeError traceback when the reader stops early."""
+    import subprocess
+    import sys
+
+    cmd = (f"{sys.executable} -m bot.cli --config config.example.toml nlp evaluate tests/data/heldout3.jsonl"
+           " | head -1")
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.startswith("messages:")
+    assert "Traceback" not in out.stderr and "BrokenPipe" not in out.stderr, out.stderr
