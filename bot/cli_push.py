@@ -190,9 +190,10 @@ def _failed(args: argparse.Namespace, config: Config) -> int:
 
     with _session(config) as s:
         rows = delivery.failed(s, args.limit)
-    shown = [{"id": r.id, "target": "robot" if r.target_kind == "robot" else f"{r.target_kind}:{r.target}",
-              "msgtype": r.msgtype, "attempts": r.attempts, "created_at": r.created_at.isoformat(),
-              "reason": r.last_error} for r in rows]  # a robot's key is its credential: never printed
+    from storage.outbox import shown_target
+
+    shown = [{"id": r.id, "target": shown_target(r), "msgtype": r.msgtype, "attempts": r.attempts,
+              "created_at": r.created_at.isoformat(), "reason": r.last_error} for r in rows]  # no credential
     if args.json:
         print(json.dumps(shown, ensure_ascii=False, indent=2))
         return 0

@@ -541,8 +541,11 @@ class Config(_Section):
             kinds |= {"user", "appchat"}
         if self.bridge.outbound_url:
             kinds.add("bridge")
-        if self.wecom.aibot.mode == "websocket":  # pushed through the AI bot's own connection (aibot_send_msg)
+        a = self.wecom.aibot
+        if a.mode == "websocket":  # pushed through the AI bot's own connection (aibot_send_msg)
             kinds.add("aibot")
+        elif a.token and a.encoding_aes_key:  # callback mode: once per message received, within the hour
+            kinds.add("aibot_reply")
         return frozenset(kinds)
 
 

@@ -19,14 +19,14 @@ from bot.senders import RateLimited, Senders
 from bot.wecom_api import Permanent, Retryable
 from storage import delivery
 from storage.models import Outbox
+from storage.outbox import shown_target
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 
 def _where(row: Outbox) -> str:
-    # a robot's key is its credential: name the row, never the key
-    return "robot" if row.target_kind == "robot" else f"{row.target_kind}:{row.target}"
+    return shown_target(row)  # a robot's key or a response_url is a credential: name the kind, never the value
 
 
 class OutboxWorker:

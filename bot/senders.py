@@ -21,7 +21,7 @@ import aiohttp
 
 from bot.channels import wecom_cards
 from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
-from bot.wecom_api import Image, Permanent, Retryable, WecomClient
+from bot.wecom_api import Image, Permanent, Retryable, WecomClient, classify
 from storage.blobs import BlobNotFound, BlobStore
 from storage.models import Outbox
 
@@ -185,6 +185,25 @@ class Senders:
         if row.msgtype == "image":
             raise Permanent("aibot push: the long connection sends text and markdown here, not images")
         await self.aibot.push(row.target, _text_of(row.body))
+
+    async def _to_aibot_reply(self, row: Outbox) -> None:
+        """A later answer through a message's response_url (智能机器人 主动回复消息, document/path/101138): POST
+        markdown to the URL itself, no token. It takes one answer, within the hour: a refusal is final."""
+        if row.msgtype == "image":
+            raise Permanent("aibot reply: a response_url takes markdown or a card here, not an image")
+        payload = {"msgtype": "markdown", "markdown": {"content": _text_of(row.body)[:20000]}}
+        try:
+            async with self._http.post(row.target, json=payload, timeout=self._timeout) as resp:
+                if resp.status >= 500 or resp.status in (408, 429):
+                    raise Retryable(f"aibot reply: HTTP {resp.status}")
+                data = await resp.json(content_type=None)
+        except (TimeoutError, aiohttp.ClientError, ValueError) as e:
+            raise Retryable(f"aibot reply: {type(e).__name__} {e}".strip()) from None
+        if not isinstance(data, dict):
+            raise Permanent(f"aibot reply: HTTP {resp.status} without a JSON object")
+        code = data.get("errcode", 0)
+        if code != 0:
+            raise classify(code if isinstance(code, int) else -1, str(data.get("errmsg", ""))[:200], "aibot reply")
 
     async def _to_bridge(self, row: Outbox) -> None:
         if not self._bridge_url:

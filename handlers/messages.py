@@ -66,6 +66,7 @@ class InboundMessage:
     attachments: tuple[Attachment, ...] = ()
     location: Pin | None = None
     card: CardAction | None = None  # a card press: ``text`` is then only its key, for the record
+    reply_url: str | None = None  # the AI bot's response_url: one later answer into this conversation
 
     @property
     def has_evidence(self) -> bool:

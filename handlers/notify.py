@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session
 
 from handlers.settings import TicketRules
-from storage import org
+from storage import org, reply_urls
 from storage.models import Grid, Ticket, TicketFollower
 from storage.outbox import enqueue
 from storage.tickets import followers
+from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +26,12 @@ MAX_MENTIONS = 20  # @-mentions per group message; more followers are summarised
 Destination = tuple[str, str]
 
 
-def configure(session: Session, rules: TicketRules) -> None:
-    """Remember, for this session (one batch), which push channels can deliver and the bridge's names."""
+def configure(session: Session, rules: TicketRules, now: datetime | None = None) -> None:
+    """Remember, for this session (one batch), which push channels can deliver, the bridge's names and the
+    batch's clock (a response_url is usable for an hour from its message)."""
     session.info["reach_rules"] = rules
+    if now is not None:
+        session.info["reach_now"] = now
 
 
 def _rules(session: Session) -> TicketRules:
@@ -47,15 +52,29 @@ def route(session: Session, channel: str, userid: str, chat_id: str | None) -> D
             return ("robot", grid.robot_key)
         if channel == "wecom_app":
             return ("appchat", chat_id)
-        return _aibot(session, channel, chat_id)
+        return _aibot(session, channel, chat_id) or _reply_url(session, channel, chat_id, userid)
     if channel == "wecom_aibot" and "user" not in _rules(session).outbound:
-        return _aibot(session, channel, userid) or ("user", userid)
+        return _aibot(session, channel, userid) or _reply_url(session, channel, None, userid) or ("user", userid)
     return ("user", userid)
 
 
 def _aibot(session: Session, channel: str, chatid: str) -> Destination | None:
     """The AI bot's long connection reaches the chats it was written in (a group's chatid, a person's userid)."""
     return ("aibot", chatid) if channel == "wecom_aibot" and "aibot" in _rules(session).outbound else None
+
+
+def _reply_url(session: Session, channel: str, chat_id: str | None, userid: str) -> Destination | None:
+    """In callback mode the AI bot can answer later once per message it received, within the hour (its
+    response_url). Everyone routed into one conversation in this session shares the one taken: they get one
+    message together."""
+    if channel != "wecom_aibot" or "aibot_reply" not in _rules(session).outbound:
+        return None
+    taken: dict[str, Destination | None] = session.info.setdefault("reply_urls_taken", {})
+    key = reply_urls.chat_key(chat_id, userid)
+    if key not in taken:
+        url = reply_urls.take(session, chat_id, userid, session.info.get("reach_now") or utcnow())
+        taken[key] = ("aibot_reply", url) if url else None
+    return taken[key]
 
 
 def grid_group(grid: Grid) -> Destination | None:

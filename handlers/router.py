@@ -25,7 +25,7 @@ from handlers.intake import Intake, Request
 from handlers.messages import InboundMessage, Reply
 from handlers.tickets import open_or_join
 from nlp import Classification
-from storage import inbound, org
+from storage import inbound, org, reply_urls
 from storage.models import Notice
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
     The batch shape is for speed: one insert for all messages, one update for all replies.
     """
     now = services.clock()
-    notify.configure(session, services.rules)
+    notify.configure(session, services.rules, now)
     stored = msgs
     msgs = [identity.resolve(session, m, services.rules) for m in msgs]  # the bridge's own id space
     if len(msgs) > 1:
@@ -56,6 +56,9 @@ def handle_batch(session: Session, msgs: list[InboundMessage], services: Service
          "grid_id": grid.id if grid else None}
         for m, (_member, grid) in zip(stored, places, strict=True)
     ])
+    for m in msgs:
+        if m.reply_url and ids.get(m.key) is not None:  # a retry brings the same URL: kept once
+            reply_urls.remember(session, m.chat_id, m.sender_id, m.reply_url, now)
     intake = Intake(session, services, now)
     results: list[Reply | Request] = []
     rows: list[int | None] = []

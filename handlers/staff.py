@@ -28,8 +28,8 @@ from handlers.permissions import (
 )
 from handlers.tickets import record
 from storage import org, staff
-from storage.models import Community, Correction, Grid, GridChat, Member, Street, Ticket
 from storage import tickets as ticket_store
+from storage.models import Community, Correction, Grid, GridChat, Member, Street, Ticket
 from storage.tickets import OPEN_STATUSES, follow, followers
 
 Body = Callable[[Context, Ticket, str], Reply]

@@ -274,8 +274,8 @@ class Outbox(SQLModel, table=True):
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
     id: int | None = Field(default=None, primary_key=True)
-    target_kind: str = Field(max_length=20)  # user | appchat | robot | bridge | aibot
-    target: str = Field(max_length=200)  # userid, chat id or robot key
+    target_kind: str = Field(max_length=20)  # user | appchat | robot | bridge | aibot | aibot_reply
+    target: str = Field(max_length=200)  # userid, chat id, robot key or an AI bot response_url
     msgtype: str = Field(default="text", max_length=20)  # text, markdown, image; template_card, update_card, recall
     body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
@@ -307,6 +307,21 @@ class Card(SQLModel, table=True):
     awaiting_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_ts())
+
+
+class ReplyUrl(SQLModel, table=True):
+    """A ``response_url`` the AI bot's callback gave with a message (智能机器人 主动回复消息, document/path/101138):
+    one later answer into that conversation, usable once, for an hour. Pushes to a conversation that has no group
+    robot take the newest unused one; ``used_at`` says it is taken."""
+
+    __tablename__ = "reply_url"
+    __table_args__ = (Index("ix_reply_url_chat", "chat_key", "expires_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    chat_key: str = Field(max_length=200)  # the group's chatid, or "user:<userid>" for a 1:1 conversation
+    userid: str = Field(max_length=100)  # who wrote the message that came with it
+    url: str = Field(max_length=200)
+    expires_at: datetime = Field(sa_column=_ts())
+    used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Announcement(SQLModel, table=True):

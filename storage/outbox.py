@@ -16,6 +16,15 @@ _COLUMNS = ("target_kind", "target", "msgtype", "body", "dedup_key", "status", "
             "created_at", "sent_at", "last_error")
 
 
+# Targets that are credentials themselves: a robot's key, an AI bot response_url. Logs and listings name the
+# kind only.
+SECRET_TARGETS = frozenset({"robot", "aibot_reply"})
+
+
+def shown_target(row: Outbox) -> str:
+    return row.target_kind if row.target_kind in SECRET_TARGETS else f"{row.target_kind}:{row.target}"
+
+
 def row(target_kind: str, target: str, text: str, *, msgtype: str = "text", body: dict | None = None,
         not_before: datetime | None = None, dedup_key: str | None = None, now: datetime | None = None) -> dict:
     """An outbox row as a dict, for ``enqueue_many``."""

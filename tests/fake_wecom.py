@@ -107,6 +107,7 @@ class FakeWecom:
         self.media: dict[str, tuple[bytes, str, str]] = {}  # media id → (bytes, content type, file name)
         self.files: dict[str, tuple[bytes, str]] = {}  # /cdn/{name} → (bytes, content type)
         self.uploads: list[bytes] = []
+        self._response_codes: dict[str, float] = {}  # AI bot response_url codes → valid until (monotonic)
         # cards (document/path/90372, 94888) and recall (94867): a ResponseCode works once, within its validity
         self.response_codes: dict[str, tuple[str, float]] = {}  # code → (task id, issued at, monotonic)
         self.response_code_seconds = 72 * 3600.0
@@ -195,6 +196,7 @@ class FakeWecom:
         app.router.add_get("/cdn/{name}", self._cdn)
         app.router.add_post("/cgi-bin/webhook/send", self._webhook_send)
         app.router.add_post("/bridge/out", self._bridge_out)
+        app.router.add_post("/cgi-bin/aibot/response", self._aibot_response)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, "127.0.0.1", 0, reuse_address=True)
@@ -395,6 +397,29 @@ class FakeWecom:
             return web.Response(status=404)
         await self._media_gate.wait()
         return web.Response(body=found[0], content_type=found[1])
+
+    # --- the AI bot's response_url (document/path/101138): one answer each, for an hour ------------------------
+
+    def response_url(self) -> str:
+        """A fresh response_url, as the platform puts one in every AI bot callback."""
+        code = f"rc{next(self._tokens)}"
+        self._response_codes[code] = self._mono() + 3600
+        return f"{self.base}/cgi-bin/aibot/response?response_code={code}"
+
+    async def _aibot_response(self, request: web.Request) -> web.Response:
+        self.calls.append("aibot/response")
+        code = request.query.get("response_code", "")
+        until = self._response_codes.pop(code, None)  # usable once
+        if until is None or self._mono() > until:
+            return _err(40062, "invalid response_code")  # spent or expired (the exact errcode is undocumented)
+        body = await self._json(request)
+        if body is None or body.get("msgtype") not in ("markdown", "template_card"):
+            return _err(40008, "invalid message type")
+        content = body.get(body["msgtype"])
+        if not isinstance(content, dict) or (body["msgtype"] == "markdown" and not content.get("content")):
+            return _err(40008, "markdown.content missing")
+        await self._record(Delivered("aibot_reply", code, body["msgtype"], content))
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
 
     async def _webhook_send(self, request: web.Request) -> web.Response:
         self.calls.append("webhook/send")

@@ -186,7 +186,16 @@ def read_message(msg: dict[str, Any], channel: str = "wecom_aibot") -> InboundMe
     chat_id = _str(msg, "chatid", what, MAX_CHAT_ID) if chattype == "group" else None
     return InboundMessage(channel=channel, msg_id=msg_id, sender_id=user_id, text=content.text,
                           sent_at=datetime.now(UTC), chat_id=chat_id, attachments=content.attachments,
-                          location=content.location, card=card)
+                          location=content.location, card=card, reply_url=_reply_url(msg))
+
+
+def _reply_url(msg: dict[str, Any]) -> str | None:
+    """``response_url`` (主动回复消息, document/path/101138): one later answer, within an hour. Only an https
+    URL is kept (the platform's own); anything else is ignored rather than refusing the message."""
+    url = msg.get("response_url")
+    if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 200:
+        return url
+    return None
 
 
 def reply_payload(reply: Reply, stream_id: str | None, *, event: bool = False) -> dict | None:

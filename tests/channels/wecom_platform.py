@@ -136,11 +136,12 @@ class WecomAibotPlatform(Platform):
 
     @staticmethod
     def text_json(text: str, *, sender: str = "zhaomin", msg_id: str | None = None,
-                  chat_id: str | None = "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA") -> str:
+                  chat_id: str | None = "wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA",
+                  response_url: str = "https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=X") -> str:
         msg = {
             "msgid": msg_id or f"CAIQ{next(_ids)}", "aibotid": "AIBOTID",
             "chattype": "group" if chat_id else "single", "from": {"userid": sender},
-            "response_url": "https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=X",
+            "response_url": response_url,
             "msgtype": "text", "text": {"content": text},
         }
         if chat_id:
