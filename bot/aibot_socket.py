@@ -34,7 +34,6 @@ from bot.wecom_api import Retryable
 from handlers.errors import BadPayload, GridbotError
 from handlers.messages import InboundMessage, Reply
 from storage import leases
-from storage.db import session_factory
 from storage.types import utcnow
 
 log = logging.getLogger("gridbot.aibot_ws")
@@ -68,6 +67,8 @@ class AibotSocket:
         self._rng = rng or random.Random()
         self._on_ready = on_ready
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lease = leases.Keeper(engine, LEASE, self.holder,
+                                    lambda: timedelta(seconds=self._config.lease_seconds), clock)
         self._ws: aiohttp.ClientWebSocketResponse | None = None
         self._pending: dict[str, deque[asyncio.Future[proto.Frame]]] = {}
         self._pings: set[str] = set()
@@ -379,14 +380,8 @@ class AibotSocket:
     # --- the lease (blocking, in a thread) --------------------------------------------------------------------
 
     def _acquire(self) -> bool:
-        ttl = timedelta(seconds=self._config.lease_seconds)
-        with session_factory(self._engine)() as s:
-            ok = leases.acquire(s, LEASE, self.holder, ttl, self._clock())
-            s.commit()
-        return ok
+        return self._lease.acquire()
 
     def _release(self) -> None:
-        with session_factory(self._engine)() as s:
-            leases.release(s, LEASE, self.holder, self._clock())
-            s.commit()
+        self._lease.release()
 

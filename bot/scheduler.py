@@ -254,6 +254,8 @@ class PushScheduler:
         self._clock = clock
         self.runtime = Runtime(engine, config, clock, wake)
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lease = leases.Keeper(engine, LEASE, self.holder,
+                                    lambda: timedelta(seconds=self._config.scheduler.lease_seconds), clock)
         self._aps: BackgroundScheduler | None = None
         self._on_job = on_job  # called (from the scheduler's threads) after each run, miss or failure
         self._task: asyncio.Task[None] | None = None
@@ -312,16 +314,10 @@ class PushScheduler:
     # --- blocking parts, run in a thread ------------------------------------------------------------------------
 
     def _acquire(self) -> bool:
-        ttl = timedelta(seconds=self._config.scheduler.lease_seconds)
-        with session_factory(self._engine)() as s:
-            ok = leases.acquire(s, LEASE, self.holder, ttl, self._clock())
-            s.commit()
-        return ok
+        return self._lease.acquire()
 
     def _release(self) -> None:
-        with session_factory(self._engine)() as s:
-            leases.release(s, LEASE, self.holder, self._clock())
-            s.commit()
+        self._lease.release()
 
     def _lead(self) -> None:
         c = self._config.scheduler

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import Engine, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -45,3 +47,26 @@ def release(session: Session, name: str, holder: str, now: datetime) -> None:
 def holder_of(session: Session, name: str, now: datetime) -> str | None:
     lease = session.get(Lease, name)
     return lease.holder if lease is not None and lease.expires_at >= now else None
+
+
+@dataclass(frozen=True, slots=True)
+class Keeper:
+    """One process's hold on one lease, each call in its own committed transaction (blocking: run it in a
+    thread from async code). The scheduler and the AI bot's connection each keep one."""
+
+    engine: Engine
+    name: str
+    holder: str
+    ttl: Callable[[], timedelta]  # read each time: tests and config may change it
+    clock: Callable[[], datetime]
+
+    def acquire(self) -> bool:
+        with Session(self.engine) as s:
+            ok = acquire(s, self.name, self.holder, self.ttl(), self.clock())
+            s.commit()
+        return ok
+
+    def release(self) -> None:
+        with Session(self.engine) as s:
+            release(s, self.name, self.holder, self.clock())
+            s.commit()
