@@ -3,7 +3,8 @@
 Training data (all in the repository or beside it as ``../shared``):
 
 * the grid-style pool: ``tests/data/train.jsonl``, ``train2.jsonl``, ``train3.jsonl``, ``train4.jsonl`` (the
-  failure modes of issue 9 in our own words: background, questions, topic words in stories), ``heldout.jsonl``,
+  failure modes of issue 9 in our own words: background, questions, topic words in stories), ``train5.jsonl``
+  (danger words used figuratively in chit-chat, and emergencies in the same voice), ``heldout.jsonl``,
   ``heldout2.jsonl`` and the shared ``dev.jsonl``;
 * the real corpus ``../shared/corpus/real/train.jsonl`` minus its frozen evaluation split
   (``tests/data/real/eval_ids.txt``), with our label fixes (``tests/data/real/label_fixes.jsonl``);
@@ -42,6 +43,7 @@ POOL = (
     ROOT / "tests/data/train2.jsonl",
     ROOT / "tests/data/train3.jsonl",
     ROOT / "tests/data/train4.jsonl",
+    ROOT / "tests/data/train5.jsonl",
     ROOT / "tests/data/heldout.jsonl",
     ROOT / "tests/data/heldout2.jsonl",
     DEV_PATH,
@@ -58,7 +60,9 @@ COURTESY = ("，谢谢", "，谢谢！", "，麻烦尽快处理，谢谢", "。�
 AUGMENT_SHARE = 0.3
 # train4.jsonl is a few dozen lines against thousands of real ones that teach e.g. 离婚 => legal question:
 # each counts this many times.
-FILE_WEIGHTS = {"train4.jsonl": 5.0}
+# train5.jsonl (SMS-style chit-chat with danger words used figuratively -- 急死了, 群炸了, 晕机, 救命啊我作业没写完 --
+# and emergencies in the same voice) likewise, 3 times: the real chat sources have few such lines.
+FILE_WEIGHTS = {"train4.jsonl": 5.0, "train5.jsonl": 3.0}
 
 
 def rules_hash() -> str:

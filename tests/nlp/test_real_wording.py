@@ -210,3 +210,43 @@ def test_danger_exclusions_are_about_the_danger(clf, danger: str, gone: str) -> 
 def test_danger_kinds_need_their_context(clf, danger: str, harmless: str) -> None:
     assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
     assert clf.scores(harmless)[0].get("urgent", 0.0) < 3
+
+
+@pytest.mark.parametrize(
+    ("figurative", "danger"),
+    [
+        ("今天没吃早饭 饿晕了都", "楼下大爷突然晕过去了 叫都叫不醒"),
+        ("家长群又炸了 全在讨论春游", "楼下餐馆的液化气罐炸了 玻璃全碎了"),
+        ("救命 明天考试我还没复习", "救命 我被困在电梯里了 出不去"),
+        ("昨晚做梦梦见楼里着火了 吓出一身汗", "楼里着火了 楼道全是烟"),
+        ("我妈手机关机了 估计没电了", "我妈出门买菜到现在没回家 手机也关机了"),
+        ("这家火锅辣得我嗓子冒烟", "插座那里冒烟了 有股焦糊味"),
+        ("路上堵死了 车一动不动", "老人倒在楼梯口 一动不动"),
+    ],
+)
+def test_danger_words_used_figuratively_in_chit_chat(clf, figurative: str, danger: str) -> None:
+    # SMS-style chatter: hungry, a group chat "exploding", 救命 over an exam, a dream, a phone switched off
+    assert clf.scores(figurative)[0].get("urgent", 0.0) < 3
+    assert not clf.classify(figurative).urgent
+    assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
+    assert clf.classify(danger).urgent
+
+
+@pytest.mark.parametrize(
+    ("danger", "harmless"),
+    [
+        ("孩子在菜市场门口不见的 六岁 穿蓝衣服", "菜市场门口新开了一家水果店"),
+        ("我奶奶有老年痴呆 下午出门到现在还没回来", "我奶奶记性越来越差了 老忘关灯"),
+        ("对面楼有个小孩爬到窗台上站着 家里没大人", "阳台外面晾的衣服被风吹跑了"),
+        ("燃气灶的火关不掉了 阀门拧不动", "燃气灶打不着火 换了电池也不行"),
+        ("屋顶的梁裂开了 一直嘎吱响 里面还住着老人", "老房子墙上裂了条缝 好多年了"),
+        ("地里的秸秆着了 火顺着风往村里烧", "地里的秸秆该收了 今年雨水多"),
+        ("隔壁独居老人敲门一天没人应 怕出事了", "隔壁老人耳朵背 敲门经常没人应 怕吵着他"),
+    ],
+)
+def test_more_danger_kinds(clf, danger: str, harmless: str) -> None:
+    # missing child at a place, an old person with dementia not back, a child on a window sill, a flame that
+    # cannot be shut off, a cracking beam over residents, fire spreading, an old person not answering (怕出事)
+    assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
+    assert clf.classify(danger).urgent
+    assert clf.scores(harmless)[0].get("urgent", 0.0) < 3
