@@ -166,8 +166,8 @@ def _names(session) -> dict[str, str]:
 
 def _status_code(value: str) -> str:
     """A status by its code or Chinese name (待受理, 办理中 ...)."""
-    from handlers.lifecycle import STATUSES
     from handlers.texts import STATUS_NAMES
+    from handlers.transitions import STATUSES
 
     if value in STATUSES:
         return value

@@ -1,29 +1,19 @@
 """The reporter withdraws (撤回) or corrects (补充) their own ticket; staff fix its place (改位置).
 
 Categories are fixed by staff with 改类 (``handlers.staff``). Each is a step of the life cycle
-(``lifecycle.TRANSITIONS``): 撤回 only before the ticket is finished, 补充 while it is being handled.
+(``transitions.TRANSITIONS``): 撤回 only before the ticket is finished, 补充 while it is being handled.
 """
 
 from __future__ import annotations
 
 import handlers.staff  # noqa: F401  (registered first: help lists the staff commands before these)
-from handlers import lifecycle, notify, texts, wording
-from handlers.commands import REGISTRY, Command, Invocation
+from handlers import lifecycle, notify, wording
 from handlers.context import Context
 from handlers.errors import CommandError
 from handlers.messages import Reply
-from handlers.permissions import HANDLER, REPORTER, Rule
+from handlers.permissions import HANDLER, REPORTER
+from handlers.ticket_commands import ticket_command
 from storage.models import Ticket
-
-
-def _ticket_command(word: str, body, rule: Rule, aliases: tuple[str, ...], summary: str = "") -> None:
-    def run(ctx: Context, inv: Invocation) -> Reply:
-        ticket = lifecycle.load(ctx, inv.number)
-        rule.check(ctx, ticket)
-        return body(ctx, ticket, inv.rest)
-
-    REGISTRY.add(Command(word, run, summary, aliases=aliases, ticket="required", allowed=rule,
-                         denied_text=rule.denied_text()))
 
 
 def _tell_holder(ctx: Context, t: Ticket, text: str) -> None:
@@ -61,6 +51,6 @@ def relocate(ctx: Context, t: Ticket, rest: str) -> Reply:
     return Reply(wording.relocated_reply(t.id, rest), t.id)
 
 
-_ticket_command("撤回", withdraw, REPORTER, ("/withdraw",), texts.HELP["撤回"])
-_ticket_command("补充", amend, REPORTER, ("/amend",))
-_ticket_command("改位置", relocate, HANDLER, ("/relocate",), texts.HELP["改位置"])
+ticket_command("撤回", withdraw, REPORTER, aliases=("/withdraw",))
+ticket_command("补充", amend, REPORTER, aliases=("/amend",), help_key="")
+ticket_command("改位置", relocate, HANDLER, aliases=("/relocate",))

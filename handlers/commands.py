@@ -150,7 +150,8 @@ class Registry:
 
     def help_for(self, ctx: Context) -> str:
         lines = ["可用命令："]
-        for c in self.commands:
+        rank = {word: i for i, word in enumerate(texts.HELP_ORDER)}
+        for c in sorted(self.commands, key=lambda c: rank.get(c.word, len(rank))):  # stable: the rest as added
             if c.summary and (c.allowed is None or c.allowed(ctx)):  # no summary: told in another's line
                 lines.append(f"· {c.summary}")
                 lines += [f"· {line}" for allowed, line in c.more_help if allowed(ctx)]

@@ -5,18 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from sqlmodel import Session
 
 from handlers.messages import MENTIONS, InboundMessage
 from handlers.settings import TicketRules
-from nlp import Classifier
+from nlp import Classification, Classifier
 from storage.models import Grid, Member
 from storage.types import utcnow
 
-if TYPE_CHECKING:
-    from handlers.intake import Intake
+
+class Pending(Protocol):
+    """The batch's requests waiting to be written together (handlers/intake.py ``Intake``): named by its shape
+    here so that the context does not import the intake that builds on it."""
+
+    def add(self, msg: InboundMessage, grid: Grid, c: Classification, text: str) -> Any: ...
+
+    def flush(self) -> None: ...
 
 
 @dataclass(slots=True)
@@ -40,7 +46,7 @@ class Context:
     member: Member | None
     grid: Grid | None
     now: datetime = field(default_factory=utcnow)
-    intake: Intake | None = None  # the batch's requests, written together; None: write each at once
+    intake: Pending | None = None  # the batch's requests, written together; None: write each at once
 
     @property
     def text(self) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from handlers import cards, notify, texts
+from handlers import card_specs, notify, texts
 from handlers.context import Services
 from handlers.messages import InboundMessage, Reply
 from nlp import Classification
@@ -122,7 +122,7 @@ class Intake:
                 head = "【紧急】" if r.c.urgent else ""
                 text = (f"{head}新工单 #{n}（{texts.CATEGORY_NAMES[r.c.category]}）：{r.text}\n"
                         f"办理时限：{texts.when(row['due_at'])} 前。接单请发「接单 {n}」。")
-                notices.append(cards.new_ticket_row(s, row, number=n, assignee=assignee, text=text,
+                notices.append(card_specs.new_ticket_row(s, row, number=n, assignee=assignee, text=text,
                                                     place=place_text(r.c, r.text), now=now))
             r.reply = Reply(texts.ticket_opened(
                 number=n, category=r.c.category, urgent=r.c.urgent, handler=handler_of(s, r.grid)[1],

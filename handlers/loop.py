@@ -25,9 +25,10 @@ from handlers.errors import CommandError, NotFound
 from handlers.messages import InboundMessage, Reply
 from handlers.permissions import REPORTER, RETURNER, STAFF, Rule, in_scope, is_follower, is_role
 from handlers.sla import TZ
-from handlers.staff import NEXT_LEVEL, _grid_worker_of, _me, _required, _tell_other_followers, ticket_command
+from handlers.ticket_commands import NEXT_LEVEL, grid_worker_of, me, required, tell_other_followers, ticket_command
 from storage import org, staff
 from storage.models import Community, Grid, Member, Outbox, Street, Ticket, TicketEvent, TicketHelper
+from storage.tickets import survivor
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -63,23 +64,11 @@ def holders(ctx: Context, t: Ticket, *, with_helpers: bool = False) -> list[str]
         out += [m.userid for m in staff.department_members(s, t.department)]
     if t.assignee:
         out.append(t.assignee)
-    if not out and (w := _grid_worker_of(ctx, t)) is not None:
+    if not out and (w := grid_worker_of(ctx, t)) is not None:
         out.append(w.userid)
     if with_helpers:
         out += helpers(s, t.id)
     return [u for u in dict.fromkeys(out) if u != ctx.actor]
-
-
-def survivor(session: Session, t: Ticket) -> Ticket:
-    """The ticket a merged one lives on in (following chains of merges)."""
-    seen = {t.id}
-    while t.status == "duplicate" and t.duplicate_of and t.duplicate_of not in seen:
-        nxt = session.get(Ticket, t.duplicate_of)
-        if nxt is None:
-            break
-        seen.add(nxt.id)
-        t = nxt
-    return t
 
 
 def upper_secretaries(session: Session, t: Ticket, level: str) -> tuple[str, list[Member]]:
@@ -97,7 +86,7 @@ def upper_secretaries(session: Session, t: Ticket, level: str) -> tuple[str, lis
 
 
 def pause(ctx: Context, t: Ticket, reason: str) -> Reply:
-    reason = _required(reason, f"挂起 {t.id} 等待居民在家时上门")
+    reason = required(reason, f"挂起 {t.id} 等待居民在家时上门")
     lifecycle.apply(ctx, t, "pause", text=reason, paused_at=ctx.now, notice=tl.paused_notice(t.id, reason))
     return Reply(tl.paused_reply(t.id, reason), t.id)
 
@@ -151,7 +140,7 @@ def parse_deadline(ctx: Context, text: str) -> datetime:
 
 
 def supervise(ctx: Context, t: Ticket, rest: str) -> Reply:
-    note = _required(rest, f"督办 {t.id} 请本周内解决 时限 3天")
+    note = required(rest, f"督办 {t.id} 请本周内解决 时限 3天")
     due = None
     if m := _DEADLINE.search(note):
         due = parse_deadline(ctx, m.group(1))
@@ -162,11 +151,11 @@ def supervise(ctx: Context, t: Ticket, rest: str) -> Reply:
         changes["due_at"] = due
         changes["resolve_working"] = False  # a date given by a person is a point in time, not a budget
     lifecycle.apply(ctx, t, "supervise", text=note, public=False, **changes)
-    from handlers import cards
+    from handlers import card_specs
     from handlers.texts_cards import supervised_title
 
     for u in holders(ctx, t):
-        cards.to_member(ctx.session, u, tl.supervised_dm(t.id, t.category, _me(ctx), note, t.due_at), t,
+        card_specs.to_member(ctx.session, u, tl.supervised_dm(t.id, t.category, me(ctx), note, t.due_at), t,
                         title=supervised_title(t.id), now=ctx.now)
     return Reply(tl.supervised_reply(t.id, due), t.id)
 
@@ -207,7 +196,7 @@ def send_back(ctx: Context, t: Ticket, reason: str) -> Reply:
     """退单 N 原因, by the lead handler (RETURNER): back to whoever transferred it, to dispatch again; with no
     transfer, back to open unassigned and the grid's workers and the community's secretaries asked to reassign
     it. The event (actor, time, reason, the handler's change) is the hand-over's record."""
-    reason = _required(reason, f"退单 {t.id} 不属于本单位职责")
+    reason = required(reason, f"退单 {t.id} 不属于本单位职责")
     lifecycle.target_status(t, "send_back")
     s = ctx.session
     back = _handed_over_by(s, t, ctx.actor)
@@ -220,11 +209,11 @@ def send_back(ctx: Context, t: Ticket, reason: str) -> Reply:
         _, secs = upper_secretaries(s, t, "community")
         told = [u for u in dict.fromkeys([*workers, *(m.userid for m in secs)]) if u != ctx.actor]
     reached = bool(told)
-    from handlers import cards  # back to open: each gets 接单 / 转派 on a card; the first press takes it
+    from handlers import card_specs  # back to open: each gets 接单 / 转派 on a card; the first press takes it
     from handlers.texts_cards import sent_back_title as tc_sent_back_title
 
     for u in told:
-        cards.to_member(s, u, wording.sent_back_dm(t.id, _me(ctx), reason, t.text), t,
+        card_specs.to_member(s, u, wording.sent_back_dm(t.id, me(ctx), reason, t.text), t,
                         title=tc_sent_back_title(t.id), now=ctx.now)
         reached &= notify.deliverable(s, ("user", u))
     to = texts.staff_name(back.role, back.name) if back else None
@@ -268,7 +257,7 @@ def add_helpers(ctx: Context, t: Ticket, names: list[str]) -> list[str]:
     s.flush()
     lifecycle.apply(ctx, t, "add_helper", text="协办：" + "、".join(shown), public=False)
     lead = t.department or (texts.staff_name(lm.role, lm.name) if t.assignee and (lm := org.member(s, t.assignee))
-                            else _me(ctx))
+                            else me(ctx))
     for m in members:
         notify.to_member(s, m.userid, tl.helper_dm(t.id, t.category, lead, t.text))
     return shown
@@ -309,8 +298,8 @@ def unsatisfied(ctx: Context, t: Ticket, reason: str, score: int | None = None) 
     lifecycle.apply(ctx, t, "rate_bad", text=reason or texts.RATING_NAMES["unsatisfied"], rating="unsatisfied",
                     rating_score=score, due_at=due, resolve_working=working, resolved_at=None, rating_due_at=None,
                     reopen_count=t.reopen_count + 1)
-    _tell_other_followers(ctx, t, wording.reopened_follower_notice(t.id))
-    holder = t.assignee or (w.userid if (w := _grid_worker_of(ctx, t)) else None)
+    tell_other_followers(ctx, t, wording.reopened_follower_notice(t.id))
+    holder = t.assignee or (w.userid if (w := grid_worker_of(ctx, t)) else None)
     if holder:
         notify.to_member(ctx.session, holder, texts.reopened_dm(t.id, reason, due))
     return Reply(texts.reopened_reply(t.id, due), t.id)
@@ -331,7 +320,7 @@ def rate(ctx: Context, t: Ticket, rest: str) -> Reply:
     if rating == "unsatisfied":
         return unsatisfied(ctx, t, note, score)
     lifecycle.apply(ctx, t, "rate_ok", text=note or texts.RATING_NAMES[rating], rating=rating, rating_score=score)
-    _tell_other_followers(ctx, t, wording.rated_notice(t.id, texts.RATING_NAMES[rating]))
+    tell_other_followers(ctx, t, wording.rated_notice(t.id, texts.RATING_NAMES[rating]))
     return Reply(tl.scored_reply(t.id, score, rating) if score else texts.rated_reply(t.id, rating), t.id)
 
 

@@ -14,7 +14,7 @@ from handlers.intake import place_text
 from handlers.messages import Reply
 from handlers.permissions import NOTE_TAKER, STAFF, in_scope
 from storage.models import Member, Ticket
-from storage.tickets import is_follower, latest_event, open_tickets_of
+from storage.tickets import is_follower, latest_event, open_tickets_of, survivor
 
 
 def get_ticket(ctx: Context, number: int | None) -> Ticket:
@@ -42,10 +42,10 @@ def may_read(ctx: Context, ticket: Ticket) -> bool:
 
 
 def show_progress(ctx: Context, inv: Invocation) -> Reply:
-    from handlers import loop, texts_loop
+    from handlers import texts_loop
 
     asked = get_ticket(ctx, inv.number)
-    ticket = loop.survivor(ctx.session, asked)  # a merged ticket answers with the one it lives on in
+    ticket = survivor(ctx.session, asked)  # a merged ticket answers with the one it lives on in
     if not may_read(ctx, ticket):  # its reporter and followers follow the survivor too
         raise PermissionDenied(f"{ctx.actor} may not read ticket {ticket.id}",
                                texts.NOT_YOUR_TICKET.format(number=asked.id))

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from handlers import cards, texts
+from handlers import card_specs, texts
 from handlers import texts_cards as tc
 from handlers.announce import stamp
 from storage import org
@@ -59,10 +59,10 @@ def check(session: Session, now: datetime, *, before: timedelta, escalate_after:
         args = {"number": t.id, "category": t.category, "due": t.due_at, "text": t.text}
         if t.assignee:  # a card with the buttons the ticket's state allows, where cards can go
             if t.due_at > now:
-                n += cards.to_member(session, t.assignee, texts.remind_due_soon(**args), t,
+                n += card_specs.to_member(session, t.assignee, texts.remind_due_soon(**args), t,
                                      title=tc.warning_title(t.id), now=now, dedup_key=f"remind:{t.id}:{due}:soon")
             else:
-                n += cards.to_member(session, t.assignee, texts.remind_overdue(**args), t,
+                n += card_specs.to_member(session, t.assignee, texts.remind_overdue(**args), t,
                                      title=tc.overdue_title(t.id), now=now, dedup_key=f"remind:{t.id}:{due}:overdue")
         if t.due_at + escalate_after <= now:
             level, upper = _upper_secretaries(session, t)

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from handlers import cards, loop, texts
+from handlers import card_specs, loop, texts
 from handlers import texts_cards as tc
 from handlers import texts_loop as tl
 from handlers.announce import stamp
@@ -61,7 +61,7 @@ def check(session: Session, services: Services, now: datetime) -> int:
                 text = tl.sla_warning(t.id, t.category, clock, due, t.text)
                 told = loop.holders(ctx, t)
                 for u in told:
-                    n += cards.to_member(session, u, text, t, title=tc.warning_title(t.id), now=now,
+                    n += card_specs.to_member(session, u, text, t, title=tc.warning_title(t.id), now=now,
                                          dedup_key=f"sla:{t.id}:{clock}:{stamp(due)}:warn:{u}")
                 _mark(session, t, "sla_warned", clock, due, now, f"{tl.CLOCK_NAMES[clock]}时限将到，已提醒承办人")
     n += loop.auto_close(session, services, now)

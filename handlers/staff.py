@@ -7,7 +7,6 @@ body moves the ticket through ``lifecycle.apply`` (state table, version check, e
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import handlers.queries  # noqa: F401  (registered first: help lists 进度 / 我的工单 / 帮助 before these)
 from handlers import lifecycle, notify, texts, wording
@@ -23,33 +22,22 @@ from handlers.permissions import (
     MEDIATOR,
     REPORTER,
     STAFF,
-    Rule,
     scope_grids,
+)
+from handlers.ticket_commands import (
+    NEXT_LEVEL,
+    Body,
+    grid_worker_of,
+    me,
+    required,
+    tell_other_followers,
+    ticket_command,
 )
 from handlers.tickets import record
 from storage import org, staff
 from storage import tickets as ticket_store
-from storage.models import Community, Correction, Grid, GridChat, Member, Street, Ticket
+from storage.models import Community, Correction, Grid, GridChat, Street, Ticket
 from storage.tickets import OPEN_STATUSES, follow, followers
-
-Body = Callable[[Context, Ticket, str], Reply]
-
-
-def ticket_command(word: str, body: Body, rule: Rule, *, aliases: tuple[str, ...] = (),
-                   help_key: str | None = None, implied: Callable[[Context, str], int] | None = None) -> Command:
-    """A command on one ticket: load it, check ``rule`` against it, then run ``body(ctx, ticket, rest)``.
-    With ``implied``, the number may be left out when the sender's situation names the ticket."""
-
-    def run(ctx: Context, inv: Invocation) -> Reply:
-        number = inv.number if inv.number is not None or implied is None else implied(ctx, word)
-        ticket = lifecycle.load(ctx, number)
-        rule.check(ctx, ticket)
-        return body(ctx, ticket, inv.rest)
-
-    summary = texts.HELP[word] if help_key is None else texts.HELP.get(help_key, "")
-    return REGISTRY.add(Command(word, run, summary, aliases=aliases,
-                                ticket="required" if implied is None else "optional",
-                                allowed=rule, denied_text=rule.denied_text()))
 
 
 def only_one_to_rate(ctx: Context, word: str) -> int:
@@ -62,20 +50,9 @@ def only_one_to_rate(ctx: Context, word: str) -> int:
     return numbers[0]
 
 
-def _me(ctx: Context) -> str:
-    m = ctx.member
-    return texts.staff_name(m.role, m.name) if m is not None else ctx.actor
-
-
 def _reporter_told(ctx: Context, t: Ticket) -> bool:
     """Whether the push just written reaches the reporter through a channel that can deliver."""
     return notify.last_told(ctx.session, t.id).reporter
-
-
-def _required(rest: str, example: str) -> str:
-    if not rest:
-        raise CommandError("text required", texts.need_text(example))
-    return rest
 
 
 # --- accept, transfer, escalate -------------------------------------------------------------------------------
@@ -83,7 +60,7 @@ def _required(rest: str, example: str) -> str:
 
 def accept(ctx: Context, t: Ticket, rest: str) -> Reply:
     lifecycle.apply(ctx, t, "accept", text=rest or None, assignee=ctx.actor,
-                    notice=texts.accepted_notice(t.id, _me(ctx), t.due_at))
+                    notice=texts.accepted_notice(t.id, me(ctx), t.due_at))
     return Reply(texts.accepted_reply(t.id, t.due_at, _reporter_told(ctx, t)), t.id)
 
 
@@ -91,7 +68,7 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
     from handlers import loop  # "转派 12 主办 城管执法中队 协办 赵磊": one lead, helpers who may add notes
 
     rest, helper_names = loop.split_helpers(rest)
-    target = _required(rest, f"转派 {t.id} 城管执法中队").lstrip("@")
+    target = required(rest, f"转派 {t.id} 城管执法中队").lstrip("@")
     s = ctx.session
     lifecycle.target_status(t, "transfer")  # refuse an impossible step before looking for the target
     why = ""
@@ -119,16 +96,13 @@ def transfer(ctx: Context, t: Ticket, rest: str) -> Reply:
                         notice=texts.transferred_notice(t.id, label))
     told_them = bool(recipients)
     for m in recipients:
-        told_them &= notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, _me(ctx),
+        told_them &= notify.to_member(s, m.userid, texts.transferred_dm(t.id, t.category, label, t.text, me(ctx),
                                                                         t.due_at))
     added = loop.add_helpers(ctx, t, helper_names)
     reply = texts.transferred_reply(t.id, label, told_them, _reporter_told(ctx, t))
     if added:
         reply += loop.tl.helpers_added_reply(t.id, added)
     return Reply(reply, t.id)
-
-
-NEXT_LEVEL = {"grid": "community", "community": "street"}
 
 
 def escalate(ctx: Context, t: Ticket, reason: str) -> Reply:
@@ -153,7 +127,7 @@ def escalate(ctx: Context, t: Ticket, reason: str) -> Reply:
                     notice=texts.escalated_notice(t.id, level, where))
     reached = True
     for m in told:
-        reached &= notify.to_member(s, m.userid, texts.escalated_dm(t.id, t.category, _me(ctx), where, reason,
+        reached &= notify.to_member(s, m.userid, texts.escalated_dm(t.id, t.category, me(ctx), where, reason,
                                                                     t.text))
     return Reply(texts.escalated_reply(t.id, level, where, [texts.staff_name(m.role, m.name) for m in told],
                                        reached), t.id)
@@ -170,31 +144,21 @@ def mediate(ctx: Context, t: Ticket, rest: str) -> Reply:
     m = mediators[0]
     lifecycle.apply(ctx, t, "mediate", text=rest or f"转交调解员 {m.name}",
                     notice=texts.mediate_notice(t.id, m.name))
-    told = notify.to_member(ctx.session, m.userid, texts.mediate_dm(t.id, t.text, _me(ctx)))
+    told = notify.to_member(ctx.session, m.userid, texts.mediate_dm(t.id, t.text, me(ctx)))
     return Reply(texts.mediate_reply(t.id, m.name, told), t.id)
 
 
-def _grid_worker_of(ctx: Context, t: Ticket) -> Member | None:
-    """Who visits after mediation: the assignee when they hold the grid, else the grid's first worker."""
-    if t.assignee:
-        m = org.member(ctx.session, t.assignee)
-        if m is not None and m.role in ("grid_worker", "secretary", "admin"):
-            return m
-    workers = org.staff_of_grid(ctx.session, t.grid_id, "grid_worker")
-    return workers[0] if workers else None
-
-
 def mediation_result(ctx: Context, t: Ticket, rest: str) -> Reply:
-    text = _required(rest, f"调解结果 {t.id} 双方达成一致")
+    text = required(rest, f"调解结果 {t.id} 双方达成一致")
     lifecycle.apply(ctx, t, "mediated", text=text, notice=texts.mediated_notice(t.id, text))
-    worker = _grid_worker_of(ctx, t)
+    worker = grid_worker_of(ctx, t)
     if worker is not None:
         notify.to_member(ctx.session, worker.userid, texts.mediated_dm(t.id, text))
     return Reply(texts.mediated_reply(t.id, texts.staff_name(worker.role, worker.name) if worker else None), t.id)
 
 
 def follow_up(ctx: Context, t: Ticket, rest: str) -> Reply:
-    text = _required(rest, f"回访 {t.id} 双方已按协议履行")
+    text = required(rest, f"回访 {t.id} 双方已按协议履行")
     lifecycle.apply(ctx, t, "follow_up", text=text, notice=texts.follow_up_notice(t.id, text))
     return Reply(texts.follow_up_reply(t.id), t.id)
 
@@ -203,20 +167,15 @@ def follow_up(ctx: Context, t: Ticket, rest: str) -> Reply:
 
 
 def resolve(ctx: Context, t: Ticket, rest: str) -> Reply:
-    text = _required(rest, f"办结 {t.id} 已更换充电桩")
+    text = required(rest, f"办结 {t.id} 已更换充电桩")
     lifecycle.apply(ctx, t, "resolve", text=text, rating=None, notice=texts.resolved_notice(t.id, text))
     return Reply(texts.resolved_reply(t.id, _reporter_told(ctx, t)), t.id)
-
-
-def _tell_other_followers(ctx: Context, t: Ticket, text: str) -> None:
-    """The "+1" followers learn the outcome the reporter decided (the reporter has the reply)."""
-    notify.to_followers(ctx.session, t, text, exclude={t.reporter_id})
 
 
 def _rate(rating: str) -> Body:
     def body(ctx: Context, t: Ticket, rest: str) -> Reply:
         lifecycle.apply(ctx, t, "rate_ok", text=rest or texts.RATING_NAMES[rating], rating=rating)
-        _tell_other_followers(ctx, t, wording.rated_notice(t.id, texts.RATING_NAMES[rating]))
+        tell_other_followers(ctx, t, wording.rated_notice(t.id, texts.RATING_NAMES[rating]))
         return Reply(texts.rated_reply(t.id, rating), t.id)
 
     return body
@@ -245,7 +204,7 @@ def category_of(word: str) -> str | None:
 
 
 def recategorise(ctx: Context, t: Ticket, rest: str) -> Reply:
-    word = _required(rest, f"改类 {t.id} 停车管理")
+    word = required(rest, f"改类 {t.id} 停车管理")
     new = category_of(word)
     if new is None:
         raise CommandError(f"unknown category {word}", texts.unknown_category(word))

@@ -104,6 +104,12 @@ CLARIFY_DROPPED = "好的，已取消，这条消息不作为诉求登记。"
 
 # --- staff commands: roles, life cycle, escalation, mediation (工单办理) ---------------------------------------
 
+# The order 「帮助 全部」 lists commands in, whatever order their modules happened to be imported in: what
+# everyone may use first, then handling a ticket, then the lists, then the closed loop.
+HELP_ORDER = ("进度", "我的工单", "帮助", "接单", "转派", "上报", "调解", "调解结果", "回访", "办结", "满意", "改类",
+              "合并", "待办", "绑定网格", "撤回", "改位置", "群发通知", "资源", "服务", "需求", "添加资源", "删除清单",
+              "附件", "挂起", "解挂", "督办", "催办", "退单", "协办", "评价", "公告")
+
 HELP = {
     "进度+": "进度 12 内容 —— 添加办理进展，反映人会在群里看到",
     "接单": "接单 12 —— 接单，由我承办",

@@ -178,3 +178,15 @@ def list_tickets(session: Session, *, status: str | None = None, grid_id: str | 
 
 def is_follower(session: Session, ticket_id: int, userid: str) -> bool:
     return session.get(TicketFollower, (ticket_id, userid)) is not None
+
+
+def survivor(session: Session, t: Ticket) -> Ticket:
+    """The ticket a merged one lives on in (following chains of merges)."""
+    seen = {t.id}
+    while t.status == "duplicate" and t.duplicate_of and t.duplicate_of not in seen:
+        nxt = session.get(Ticket, t.duplicate_of)
+        if nxt is None:
+            break
+        seen.add(nxt.id)
+        t = nxt
+    return t

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fake_wecom import SECRET as WECOM_SECRET  # the one the fake WeCom accepts
 
 from bot.channels.bridge import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from bot.config import Config, load_config, parse_config
-from fake_wecom import SECRET as WECOM_SECRET  # the one the fake WeCom accepts
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from handlers import lifecycle
+from handlers import transitions
 from handlers.commands import REGISTRY
 from handlers.permissions import NOTE_TAKER, Rule
 from storage.models import Ticket
@@ -41,7 +41,7 @@ class Action:
         return cmd.allowed  # type: ignore[return-value]
 
     def possible(self, ticket: Ticket) -> bool:
-        return self.transition is None or lifecycle.allowed(ticket.status, self.transition)
+        return self.transition is None or transitions.allowed(ticket.status, self.transition)
 
     def command_text(self, number: int, value: str) -> str:
         value = " ".join(value.split())  # one line, as typed in chat

@@ -9,7 +9,7 @@ import re
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from handlers import cards, notify
+from handlers import card_specs, notify
 from storage.models import Card, Inbound, Outbox, Ticket, TicketEvent
 from tests.conftest import Bridge
 
@@ -62,7 +62,7 @@ async def test_a_second_worker_is_refused_with_a_note_and_a_retry_does_nothing_t
     n, card = await report(app_client, fake, worker)
     with Session(org_engine) as s:  # the community secretary got the same ticket on a card of her own
         notify.configure(s, _rules(app_client))
-        cards.to_member(s, "wangfang", "请派单", s.get(Ticket, n), title=f"工单 #{n}", now=clock.now())
+        card_specs.to_member(s, "wangfang", "请派单", s.get(Ticket, n), title=f"工单 #{n}", now=clock.now())
         s.commit()
     await worker.drain()
     (other,) = fake.cards("wangfang")
@@ -129,7 +129,7 @@ async def test_resolve_by_card_with_a_common_result(app_client, wecom, fake, wor
     await press(wecom, fake, card, "接单", "zhangwei")
     with Session(org_engine) as s:  # the overdue warning comes as a card with what works now
         notify.configure(s, _rules(app_client))
-        cards.to_member(s, "zhangwei", "超期", s.get(Ticket, n), title=f"工单 #{n} 已超期", now=clock.now())
+        card_specs.to_member(s, "zhangwei", "超期", s.get(Ticket, n), title=f"工单 #{n} 已超期", now=clock.now())
         s.commit()
     await worker.drain()
     warning = fake.cards("zhangwei")[-1]

@@ -65,8 +65,8 @@ async def test_info_logs_one_line_per_message_with_what_was_decided(group, repor
 
 def test_the_shipped_example_config_has_no_app_secret_so_the_app_cannot_push():
     """The example ships no WeCom app secret: a placeholder there used to count as a working channel."""
-    from conftest import ROOT
     from bot.config import load_config
+    from conftest import ROOT
 
     kinds = load_config(ROOT / "config.example.toml").outbound_kinds()
     assert "user" not in kinds and "appchat" not in kinds

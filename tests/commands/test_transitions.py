@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.lifecycle import EVENT_KINDS, STATUSES, TRANSITIONS
 from handlers.texts import STATUS_NAMES
+from handlers.transitions import EVENT_KINDS, STATUSES, TRANSITIONS
 
 COMMANDS = {
     "accept": ("接单 {n}", "zhangwei"),
