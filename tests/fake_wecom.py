@@ -280,8 +280,9 @@ class FakeWecom:
             return _err(44004, "text content is empty")
         return msgtype, content
 
-    async def _message_send(self, request: web.Request) -> web.Response:
-        self.calls.append("message/send")
+    async def _app_body(self, request: web.Request, api: str) -> dict | web.Response:
+        """What every app API call checks first, as WeCom does: the service, the token, the JSON, the agent."""
+        self.calls.append(api)
         if (p := self._trouble()) is not None or (p := self._token_problem(request)) is not None:
             return p
         body = await self._json(request)
@@ -289,6 +290,12 @@ class FakeWecom:
             return _err(47001, "data format error")
         if body.get("agentid") in (None, 0):
             return _err(40056, "invalid agentid")
+        return body
+
+    async def _message_send(self, request: web.Request) -> web.Response:
+        body = await self._app_body(request, "message/send")
+        if isinstance(body, web.Response):
+            return body
         c = self._content(body)
         if isinstance(c, web.Response):
             return c
@@ -309,14 +316,9 @@ class FakeWecom:
 
     async def _update_card(self, request: web.Request) -> web.Response:
         """message/update_template_card: the code is spent by its first use and expires after its validity."""
-        self.calls.append("message/update_template_card")
-        if (p := self._trouble()) is not None or (p := self._token_problem(request)) is not None:
-            return p
-        body = await self._json(request)
-        if body is None:
-            return _err(47001, "data format error")
-        if body.get("agentid") in (None, 0):
-            return _err(40056, "invalid agentid")
+        body = await self._app_body(request, "message/update_template_card")
+        if isinstance(body, web.Response):
+            return body
         if not (body.get("userids") or body.get("atall")):
             return _err(40058, "userids missing")
         button, card = body.get("button"), body.get("template_card")
