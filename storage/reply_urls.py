@@ -19,11 +19,13 @@ def chat_key(chat_id: str | None, userid: str) -> str:
 
 
 def remember(session: Session, chat_id: str | None, userid: str, url: str, now: datetime) -> bool:
-    """Keep one; False (nothing kept) for a URL too long to store. Spent and expired ones are dropped here."""
+    """Keep one; False (nothing kept) for a URL too long to store. This conversation's expired ones are dropped
+    here (by the index on chat_key, expires_at: a message's path must not scan the table)."""
     if len(url) > MAX_URL:
         return False
-    session.execute(delete(ReplyUrl).where(col(ReplyUrl.expires_at) < now))
-    session.add(ReplyUrl(chat_key=chat_key(chat_id, userid), userid=userid, url=url, expires_at=now + LIFETIME))
+    key = chat_key(chat_id, userid)
+    session.execute(delete(ReplyUrl).where(ReplyUrl.chat_key == key, col(ReplyUrl.expires_at) < now))
+    session.add(ReplyUrl(chat_key=key, userid=userid, url=url, expires_at=now + LIFETIME))
     return True
 
 

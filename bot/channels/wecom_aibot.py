@@ -190,8 +190,9 @@ def read_message(msg: dict[str, Any], channel: str = "wecom_aibot") -> InboundMe
 
 
 def _reply_url(msg: dict[str, Any]) -> str | None:
-    """``response_url`` (主动回复消息, document/path/101138): one later answer, within an hour. Only an https
-    URL is kept (the platform's own); anything else is ignored rather than refusing the message."""
+    """``response_url`` (主动回复消息, document/path/101138): one later answer, within an hour. Only an http(s)
+    URL of at most 200 characters is kept; anything else is ignored rather than refusing the message (the
+    callback's signature already vouches for it)."""
     url = msg.get("response_url")
     if isinstance(url, str) and url.startswith(("https://", "http://")) and len(url) <= 200:
         return url

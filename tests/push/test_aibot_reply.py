@@ -51,7 +51,7 @@ async def test_a_resident_who_wrote_to_the_ai_bot_is_told_through_its_response_u
     assert [t for t in sent(fake) if f"#{n}" in t and "满意" in t]
 
 
-async def test_a_response_url_past_its_hour_is_not_used(client, pconfig, fake, worker, clock):
+async def test_a_response_url_past_its_hour_is_not_used(client, pconfig, fake, worker, clock, org_engine):
     bot, staff = WecomAibotPlatform(client, pconfig), Bridge(client)
     answer = await bot.say(REPORT, sender="zhaomin", chat_id=None, response_url=fake.response_url())
     n = int(bot.stream(answer)["content"].split("工单号 #")[1].split("\n")[0])
@@ -60,6 +60,13 @@ async def test_a_response_url_past_its_hour_is_not_used(client, pconfig, fake, w
     assert "反映人暂时无法收到推送" in said.reply, said.reply
     await worker.drain()
     assert sent(fake) == []
+    await bot.say("还没修好", sender="zhaomin", chat_id=None, response_url=fake.response_url())
+    from sqlmodel import Session, select
+
+    from storage.models import ReplyUrl
+
+    with Session(org_engine) as s:  # the expired one was dropped when the conversation's next one came
+        assert len(s.exec(select(ReplyUrl)).all()) == 1
 
 
 async def test_a_refused_response_url_is_given_up_at_once_and_listed_without_the_url(
