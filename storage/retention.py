@@ -2,8 +2,10 @@
 
 What stays are the figures: a ticket's grid, category, place key, times, status, rating and its history's
 shape (who of the staff did what, when). What goes: residents' names, user ids and phone numbers (and any run
-of seven or more digits, which is how identity card and phone numbers look) in the ticket, its events and its
-followers. Both work in chunks, each its own short transaction, so a first run over years of data never holds
+of seven or more digits, which is how identity card and phone numbers look) in the ticket, its events, its
+followers and its recategorisations (``Correction``, kept as training data: the text stays, masked). A resident's
+answer to a clarifying question (a correction without a ticket) ages with the raw messages: masked and
+unattributed when they are deleted. Both work in chunks, each its own short transaction, so a first run over years of data never holds
 locks for long.
 """
 
@@ -16,7 +18,7 @@ from datetime import datetime
 from sqlalchemy import Engine, delete, select, update
 from sqlmodel import Session, col
 
-from storage.models import Attachment, Clarification, Inbound, Ticket, TicketEvent, TicketFollower
+from storage.models import Attachment, Clarification, Correction, Inbound, Ticket, TicketEvent, TicketFollower
 
 ANON = "anonymised"
 CHUNK = 2000
@@ -42,6 +44,7 @@ class Outcome:
 
 def purge_inbound(engine: Engine, before: datetime) -> int:
     """Delete inbound messages received before ``before`` (and the clarifications that point at them)."""
+    _mask_answers(engine, before)
     total = 0
     while True:
         with Session(engine) as s:
@@ -53,6 +56,20 @@ def purge_inbound(engine: Engine, before: datetime) -> int:
             s.execute(delete(Inbound).where(col(Inbound.id).in_(ids)))
             s.commit()
         total += len(ids)
+
+
+def _mask_answers(engine: Engine, before: datetime) -> None:
+    """Residents' clarification answers (corrections without a ticket) made before ``before``: masked, no author."""
+    while True:
+        with Session(engine) as s:
+            rows = list(s.scalars(select(Correction).where(
+                col(Correction.ticket_id).is_(None), col(Correction.at) < before, Correction.actor != ANON)
+                .order_by(col(Correction.id)).limit(CHUNK)))
+            if not rows:
+                return
+            for c in rows:
+                c.text, c.actor = mask(c.text) or "", ANON
+            s.commit()
 
 
 def anonymise_closed(engine: Engine, before: datetime) -> int:
@@ -79,6 +96,10 @@ def _anonymise(s: Session, t: Ticket) -> None:
         e.text = mask(e.text, names)
         if e.actor in residents:
             e.actor = ANON
+    for c in s.scalars(select(Correction).where(Correction.ticket_id == t.id)):
+        c.text = mask(c.text, names) or ""
+        if c.actor in residents:
+            c.actor = ANON
     s.execute(delete(TicketFollower).where(TicketFollower.ticket_id == t.id))
     s.execute(update(Attachment).where(Attachment.ticket_id == t.id, col(Attachment.sender_id).in_(residents))
               .values(sender_id=ANON, chat_id=None, name=None).execution_options(synchronize_session=False))

@@ -15,7 +15,7 @@ from conftest import ROOT
 from storage import backup, retention
 from storage.db import make_engine
 from storage.migrate import upgrade
-from storage.models import Inbound, Outbox, Ticket, TicketEvent, TicketFollower
+from storage.models import Correction, Inbound, Outbox, Ticket, TicketEvent, TicketFollower
 
 REPORT = "3号楼2单元门口的充电桩坏了三天了 联系电话13912345678"
 
@@ -25,6 +25,9 @@ async def closed_ticket(group) -> int:
     n = said.ticket
     await group.say(f"3号楼2单元门口充电桩坏了 {n}", sender="lisi", name="李四")  # a "+1" follower
     await group.say(f"接单 {n}", sender="zhangwei")
+    # recategorisations keep the text as training data (there and back: the figures below stay `charging`)
+    assert "物业" in (await group.say(f"改类 {n} 物业服务", sender="zhangwei")).reply
+    await group.say(f"改类 {n} 充电设施", sender="zhangwei")
     await group.say(f"办结 {n} 已修好，赵敏已确认", sender="zhangwei")
     said = await group.say(f"满意 {n}", sender="zhaomin")
     assert "已关闭" in said.reply
@@ -59,9 +62,27 @@ async def test_old_inbound_messages_are_deleted_and_old_closed_tickets_anonymise
         assert all("赵敏" not in (e.text or "") and "13912345678" not in (e.text or "") for e in evs)
         followers = s.exec(select(TicketFollower).where(TicketFollower.ticket_id == n)).all()
         assert len(followers) == 2 and all(f.userid.startswith("anonymised-") for f in followers)
+        fixes = s.exec(select(Correction).where(Correction.ticket_id == n)).all()
+        assert len(fixes) == 2 and all("13912345678" not in c.text and "充电桩" in c.text for c in fixes)
         assert s.get(Ticket, open_n).reporter_id == "bridge:wangwu"  # not closed: untouched
     again = retention.run(engine, datetime.now(UTC), inbound_days=180, anonymise_closed_days=365)
     assert again == retention.Outcome(0, 0)
+
+
+async def test_a_residents_clarification_answer_ages_with_the_raw_messages(engine):
+    with Session(engine) as s:
+        s.add(Correction(ticket_id=None, text="我家电话13912345678 不是投诉", old_category="other",
+                         new_category="none", actor="zhaomin"))
+        s.commit()
+    assert retention.run(engine, datetime.now(UTC), inbound_days=180, anonymise_closed_days=365).inbound_deleted == 0
+    with Session(engine) as s:
+        assert s.exec(select(Correction)).one().actor == "zhaomin"  # recent: kept as it was
+        s.execute(update(Correction).values(at=datetime.now(UTC) - timedelta(days=200)))
+        s.commit()
+    retention.run(engine, datetime.now(UTC), inbound_days=180, anonymise_closed_days=365)
+    with Session(engine) as s:
+        c = s.exec(select(Correction)).one()
+        assert (c.actor, c.text, c.new_category) == ("anonymised", "我家电话*** 不是投诉", "none")
 
 
 async def test_recent_data_is_kept(group, engine):
