@@ -112,6 +112,14 @@ class AibotSocket:
     def connected(self) -> bool:
         return self.subscribed.is_set()
 
+    @property
+    def state(self) -> str:
+        """For /readyz: ``connected``; ``connecting`` (this process holds the lease, not subscribed yet or
+        after a drop); ``standby`` (another process holds the connection)."""
+        if self.connected:
+            return "connected"
+        return "connecting" if self.leading else "standby"
+
     # --- the loop ---------------------------------------------------------------------------------------------
 
     async def _run(self) -> None:

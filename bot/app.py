@@ -194,7 +194,7 @@ def create_app(
         services = Services(rules=config.ticket_rules(), classifier=None, clock=clock)  # type: ignore[arg-type]
         app.router.add_get("/files/{token}", files_view(lambda: app[ENGINE], lambda: app[BLOBS],
                                                         config.attachments.link_secret, services))
-    app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG))
+    app.router.add_get("/readyz", readiness_handler(ENGINE, PIPELINE, CONFIG, AIBOT_WS))
     from bot.console import mount as mount_console  # the web console (bot/console), after the app's keys exist
 
     mount_console(app, config)

@@ -7,6 +7,9 @@ worker that stops answering it.
 ``READY_DB_TIMEOUT`` seconds, the pipeline's writer is running, and the outbox is not lagging (its oldest due
 push waits less than ``[server] ready_outbox_lag_seconds``; 0 leaves the outbox out). 200 with the figures,
 else 503 naming what is wrong. A load balancer takes a 503 worker out of rotation until it is ready again.
+With the AI bot in websocket mode the report also says whether this worker holds its long connection
+(``aibot``: connected / connecting / standby, and the failed attempts in a row). That is reported only: the
+gateway being down must not take a worker's HTTP intake out of rotation.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def outbox_lag(engine: Engine, now: datetime) -> float:
     return max(0.0, (now - oldest).total_seconds())
 
 
-def readiness_handler(engine_key, pipeline_key, config_key):
+def readiness_handler(engine_key, pipeline_key, config_key, aibot_key=None):
     async def readyz(request: web.Request) -> web.Response:
         app = request.app
         config = app[config_key]
@@ -71,6 +74,10 @@ def readiness_handler(engine_key, pipeline_key, config_key):
         report["pipeline"] = "running" if pipeline is not None and pipeline.running else "stopped"
         if report["pipeline"] != "running":
             problems.append("pipeline stopped")
+        sock = app.get(aibot_key) if aibot_key is not None else None
+        if sock is not None:
+            report["aibot"] = sock.state
+            report["aibot_failures"] = sock.failures
         report["ok"] = not problems
         if problems:
             report["problems"] = problems

@@ -174,8 +174,12 @@ async def test_only_one_process_holds_the_connection_and_another_takes_over(star
     await gateway.deliver(message(REPORT, msgid="p-1", chatid=GROUP))
     await gateway.until(lambda: gateway.replies)
     assert not second_sock.leading and not second_sock.connected
+    # /readyz says which worker holds the connection; standing by is no reason to leave the rotation
+    ready = [await (await c.get("/readyz")).json() for c in (first, second)]
+    assert [(r["ok"], r["aibot"]) for r in ready] == [(True, "connected"), (True, "standby")]
     await first.close()
     await asyncio.wait_for(second_sock.subscribed.wait(), 20)
+    assert (await (await second.get("/readyz")).json())["aibot"] == "connected"
     await gateway.deliver(message(LAMP, msgid="p-2", chatid=GROUP))
     await gateway.until(lambda: len(gateway.replies) == 2)
     assert gateway.connections == 2 and gateway.most_open == 1
@@ -193,6 +197,9 @@ async def test_a_refused_subscription_backs_off_exponentially_and_recovers(start
     sock = client.app[AIBOT_WS]
     await gateway.until(lambda: gateway.refused >= 5)
     assert inbound_ids(engine) == []  # nothing is handled before the subscription is accepted
+    ready = await client.get("/readyz")  # reported, never a 503: HTTP intake goes on without the gateway
+    body = await ready.json()
+    assert ready.status == 200 and body["aibot"] == "connecting" and body["aibot_failures"] >= 5
     delays = sock.delays[:5]
     for i, d in enumerate(delays):  # 0.01, 0.02, 0.04, 0.08, 0.08 s, each with up to half of it random
         ceiling = min(0.08, 0.01 * 2 ** i)

@@ -163,6 +163,7 @@ async def test_readyz_is_ready_with_the_database_and_reports_the_outbox_lag(clie
     body = await ready.json()
     assert ready.status == 200 and body["ok"] and body["database"] == "ok" and body["pipeline"] == "running"
     assert body["outbox_lag_seconds"] == 0
+    assert "aibot" not in body  # callback mode: no long connection to report
 
 
 async def test_readyz_fails_when_the_outbox_lags_past_the_configured_limit(aiohttp_client, db_url, engine,
