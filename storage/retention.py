@@ -5,8 +5,8 @@ shape (who of the staff did what, when). What goes: residents' names, user ids a
 of seven or more digits, which is how identity card and phone numbers look) in the ticket, its events, its
 followers and its recategorisations (``Correction``, kept as training data: the text stays, masked). A resident's
 answer to a clarifying question (a correction without a ticket) ages with the raw messages: masked and
-unattributed when they are deleted. Both work in chunks, each its own short transaction, so a first run over years of data never holds
-locks for long.
+unattributed when they are deleted. Both work in chunks, each its own short transaction, so a first run over
+years of data never holds locks for long.
 """
 
 from __future__ import annotations
