@@ -10,7 +10,8 @@ Three linear heads over one sparse binary feature set of a message:
   mark: the rules stay the explainable layer and the model learns how far to trust them.
 
 Heads: ``request`` (logistic, label != none), ``category`` (multinomial logistic over the ticket
-categories, trained on lines whose category is known), ``urgent`` (logistic).
+categories, trained on lines whose category is known), ``urgent`` (logistic over the text features
+only, not the rules' decision: an independent second opinion on the rules' danger words).
 
 Why scikit-learn's linear models: well kept, deterministic (lbfgs on a fixed input order), fast to
 train on ~10 k lines, and a linear model over n-grams is what short noisy texts need (fastText would
@@ -43,6 +44,10 @@ def sigmoid(z: float) -> float:
         return 1.0 / (1.0 + math.exp(-z))
     e = math.exp(z)
     return e / (1.0 + e)
+
+
+# Features that carry the rules' decision (see ``features``): the urgent head is trained without them.
+RULE_PREFIXES = ("r:", "rn:", "rq:", "ru:")
 
 
 def _bin(value: float) -> str:

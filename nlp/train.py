@@ -4,7 +4,9 @@ Training data (all in the repository or beside it as ``../shared``):
 
 * the grid-style pool: ``tests/data/train.jsonl``, ``train2.jsonl``, ``train3.jsonl``, ``train4.jsonl`` (the
   failure modes of issue 9 in our own words: background, questions, topic words in stories), ``train5.jsonl``
-  (danger words used figuratively in chit-chat, and emergencies in the same voice), ``heldout.jsonl``,
+  (danger words used figuratively in chit-chat, and emergencies in the same voice), ``train6-9.jsonl``
+  (four authors who saw neither the rules nor any data set: emergencies, near misses and chit-chat with
+  danger words in SMS, forum, hotline, village and private-chat voices), ``heldout.jsonl``,
   ``heldout2.jsonl`` and the shared ``dev.jsonl``;
 * the real corpus ``../shared/corpus/real/train.jsonl`` minus its frozen evaluation split
   (``tests/data/real/eval_ids.txt``), with our label fixes (``tests/data/real/label_fixes.jsonl``);
@@ -32,7 +34,7 @@ import numpy as np
 
 from nlp.classifier import DEFAULT_MODEL, Classifier
 from nlp.evaluate import evaluate, load_jsonl, real_table
-from nlp.learned import LinearModel, data_hash
+from nlp.learned import RULE_PREFIXES, LinearModel, data_hash
 from nlp.rules import CATEGORIES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -44,6 +46,10 @@ POOL = (
     ROOT / "tests/data/train3.jsonl",
     ROOT / "tests/data/train4.jsonl",
     ROOT / "tests/data/train5.jsonl",
+    ROOT / "tests/data/train6.jsonl",
+    ROOT / "tests/data/train7.jsonl",
+    ROOT / "tests/data/train8.jsonl",
+    ROOT / "tests/data/train9.jsonl",
     ROOT / "tests/data/heldout.jsonl",
     ROOT / "tests/data/heldout2.jsonl",
     DEV_PATH,
@@ -165,8 +171,14 @@ def train(records: Sequence[dict], clf: Classifier, params: dict | None = None) 
     known = np.array([r.get("urgent") is not None for r in rows])
     y_urg = np.array([bool(r.get("urgent")) for r in rows], dtype=int)[known]
     if 0 < y_urg.sum() < len(y_urg):
-        m = _fit(x[known], y_urg, p["C_urgent"], True, sw[known])
-        weights[:, 1], bias[1] = m.coef_[0], m.intercept_[0]
+        # It reads the text alone, not the rules' decision: fed the rules' danger score it mostly learned to
+        # repeat the rules, which miss emergencies worded unlike the pool and fire on figurative danger words.
+        # Trained with one fresh author's lines and measured on another's (neither seen by the rules), the
+        # text-only head raised urgent recall 0.753 -> 0.820 and 0.811 -> 0.909 and cut chit-chat alarms
+        # 8 -> 2 of 228 and 6 -> 1 of 225.
+        cols = np.array([i for i, f in enumerate(vocab) if not f.startswith(RULE_PREFIXES)])
+        m = _fit(x[known][:, cols], y_urg, p["C_urgent"], True, sw[known])
+        weights[cols, 1], bias[1] = m.coef_[0], m.intercept_[0]
     else:
         bias[1] = -10.0
     cat_rows = [i for i, r in enumerate(rows) if r["label"] in TICKET_CATEGORIES]

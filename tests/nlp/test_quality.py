@@ -1,8 +1,8 @@
 """Quality floors on labelled data (a bit below what the shipped classifier reaches).
 
 The shipped classifier is the rules combined with the learned model (``nlp/data/model.bin``),
-trained on train, train2, train3, train4, heldout, heldout2, dev and the real training split:
-on those sets the figures are in-sample; heldout3/4/5 and the real evaluation split
+trained on train, train2-9, heldout, heldout2, dev and the real training split:
+on those sets the figures are in-sample; heldout3/4/5/6 and the real evaluation split
 (tests/nlp/test_realdata.py) are the honest ones.
 """
 
@@ -61,7 +61,9 @@ def test_heldout3_data() -> None:
     # target and urgent recall below 0.9 (18 of 21): a regression on this set, floors only.
     # Issue 9, second pass (request threshold 1.5 by CV, sign-offs dropped): 0.934 / 4.6 % / 0.857 (18 of 21).
     # Third pass (figurative danger words, more danger kinds, train5.jsonl): 0.931 / 4.6 % / 0.857 (18 of 21).
-    _check(DATA / "heldout3.jsonl", macro_f1=0.92, false_tickets=0.055, urgent_recall=0.85)
+    # Fourth pass (text-only urgent head, train6-9 by four fresh authors; measured once at the end): 0.942 /
+    # 3.7 % / 1.000 (21 of 21; urgent precision 0.900 -> 0.778: 6 near misses flagged urgent).
+    _check(DATA / "heldout3.jsonl", macro_f1=0.92, false_tickets=0.045, urgent_recall=0.95)
 
 
 def test_heldout4_data() -> None:
@@ -73,7 +75,8 @@ def test_heldout4_data() -> None:
     # request threshold 1.5 (was 1.0) costs recall here; 2.0 gave macro-F1 0.888 and was not shipped.
     # Third pass (figurative danger words excluded, more danger kinds, train5.jsonl; measured once at the
     # end): 0.890 / 3.2 % / 0.81 (13/16) -- macro-F1 fell below the old 0.90 floor (target 0.85): floor 0.88.
-    _check(DATA / "heldout4.jsonl", macro_f1=0.88, false_tickets=0.04, urgent_recall=0.8)
+    # Fourth pass (measured once at the end): 0.890 / 3.2 % / 0.875 (14/16) -- still below 0.9 here.
+    _check(DATA / "heldout4.jsonl", macro_f1=0.88, false_tickets=0.04, urgent_recall=0.85)
 
 
 def test_training_data_3() -> None:
@@ -88,7 +91,17 @@ def test_heldout5_data() -> None:
     # Caveat: same author as train3.jsonl.  False tickets here are far above the other sets.
     # Issue 9 (learned model): 0.744 / 15.6 % / 0.914 (urgent precision 0.930); second pass 0.743 / 15.6 % / 0.914.
     # Third pass (figurative danger words excluded): 0.744 / 15.6 % / 0.897 (52 of 58; precision 0.929).
-    _check(DATA / "heldout5.jsonl", macro_f1=0.72, false_tickets=0.18, urgent_recall=0.89)
+    # Fourth pass: 0.756 / 12.5 % / 0.983 (57 of 58; precision 0.966).
+    _check(DATA / "heldout5.jsonl", macro_f1=0.73, false_tickets=0.14, urgent_recall=0.95)
+
+
+def test_heldout6_data() -> None:
+    # Written at the start of the fourth pass by an author who read neither the rules nor any data set (123
+    # emergencies, 95 near misses, 218 chit-chat lines, 173 of them with danger words); never trained or tuned
+    # on, near-repeats dropped from the training sets written after it.  Before the pass: 0.728 / 11.0 % /
+    # 0.667, chit-chat urgent 13 of 218, urgent precision 0.820.  After (measured once at the end): 0.757 /
+    # 5.5 % / 0.894 (110 of 123), chit-chat urgent 3 of 218, precision 0.973.  Urgent recall below 0.9 here.
+    _check(DATA / "heldout6.jsonl", macro_f1=0.74, false_tickets=0.065, urgent_recall=0.88)
 
 
 def test_labelled_data_is_well_formed() -> None:

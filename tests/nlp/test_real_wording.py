@@ -250,3 +250,44 @@ def test_more_danger_kinds(clf, danger: str, harmless: str) -> None:
     assert clf.scores(danger)[0].get("urgent", 0.0) >= 3
     assert clf.classify(danger).urgent
     assert clf.scores(harmless)[0].get("urgent", 0.0) < 3
+
+
+@pytest.mark.parametrize(
+    ("danger", "harmless"),
+    [
+        ("一条大狼狗在小区门口咬人 已经咬伤一个老太太了", "我家狗把沙发咬坏了 气死我了"),
+        ("楼下有个人拿刀砍人 地上都是血", "切菜的时候刀滑了一下 切到手指 贴了创可贴"),
+        ("三楼有个小孩坐在窗台上 腿伸在窗外晃", "孩子把作业放在窗台上忘拿了"),
+        ("路口两辆车撞了 有人躺在地上不动", "倒车的时候撞了一下路边的石墩 车没事"),
+        ("楼上好像着火了 窗户一直往外冒烟", "这家火锅太辣了 胃里像着火一样"),
+        ("东门快递点突发火情 浓烟往楼上窜", "今天老板突然发火了 吓我一跳"),
+        ("有人跳河了 就在南桥底下", "商场跳楼价大甩卖 全场三折"),
+        ("煤气罐着火了 我们都跑出来了 怕炸", "煤气罐没气了 今晚出去吃吧"),
+    ],
+)
+def test_fourth_pass_danger_kinds(clf, danger: str, harmless: str) -> None:
+    # kinds the fourth pass named (an animal attacking, a knife, a child at a height, a crash with people hurt,
+    # fire in a formal report, someone in the water, a gas cylinder alight) and their everyday look-alikes
+    assert clf.classify(danger).urgent, clf.classify(danger)
+    assert not clf.classify(harmless).urgent, clf.classify(harmless)
+
+
+def test_the_urgent_head_reads_the_text_not_the_rules() -> None:
+    # its weights on the rules' decision are 0: an independent second opinion on the rules' danger words
+    from nlp.classifier import DEFAULT_MODEL
+    from nlp.learned import RULE_PREFIXES, LinearModel
+
+    model = LinearModel.load(DEFAULT_MODEL)
+    rule_rows = [i for i, f in enumerate(model.vocab) if f.startswith(RULE_PREFIXES)]
+    assert rule_rows and not model.weights[rule_rows, 1].any()
+    assert model.weights[rule_rows, 0].any()  # the request head still weighs the rules' decision
+
+
+def test_in_a_clear_request_only_a_sure_urgent_head_vetoes_the_rules(clf) -> None:
+    from nlp.classifier import URGENT_VETO_REQUEST, URGENT_VETO_SURE
+
+    text = "楼下餐馆的液化气罐炸了 玻璃全碎了"  # danger the text-only head has seen little of
+    feats, rules = clf.features(text)
+    scores = clf._model.score(feats)
+    assert rules.urgent and scores.request >= URGENT_VETO_REQUEST and URGENT_VETO_SURE < scores.urgent <= 0
+    assert clf.classify(text).urgent
