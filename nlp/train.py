@@ -54,7 +54,7 @@ POOL = (
     ROOT / "tests/data/heldout2.jsonl",
     DEV_PATH,
 )
-NEVER_TRAIN = ("heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl", "heldout6.jsonl", "eval_ids.txt")
+NEVER_TRAIN = ("heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl", "heldout6.jsonl", "heldout7.jsonl", "eval_ids.txt")
 TICKET_CATEGORIES = [c for c in CATEGORIES if c != "none"]
 SEED = 13
 # Inverse L2 strength per head (5-fold CV on the training data, `--cv`).

@@ -71,7 +71,7 @@ def test_courtesy_augmentation_keeps_labels() -> None:
     assert augment(recs) == out
 
 
-@pytest.mark.parametrize("name", ["heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl", "heldout6.jsonl"])
+@pytest.mark.parametrize("name", ["heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl", "heldout6.jsonl", "heldout7.jsonl"])
 def test_heldouts_are_never_trained_on(name: str) -> None:
     with pytest.raises(ValueError):
         load_pool([DATA / "train.jsonl", DATA / name])
