@@ -83,6 +83,10 @@ RELATED = {
 }
 _VAGUE = re.compile(r"那个|这个|东西|它|那玩意|又坏|又不行|不行了|咋整|怎么办|有人管")
 _PUNCT = re.compile(r"[\s\W_]+")
+# a breakage without its subject ("那个东西又坏了"): request or chatter depends on the thing
+# left unnamed, so the one question is asked unless the classifier is sure it is chatter
+_BREAKAGE = re.compile(r"又坏|坏了|又不行|不行了")
+SURE_CHATTER = 0.75
 
 
 def likely(c: Classification) -> list[str]:
@@ -107,9 +111,11 @@ def is_fragment(text: str, c: Classification) -> bool:
 
 def unsure_fragment(text: str, c: Classification, threshold: float) -> Classification | None:
     """A fragment the classifier calls chatter, but unsure of it ("那个东西又坏了": the learned model vetoes the
-    rules' request just below its threshold): worth the one question rather than silence. The classification to
-    ask with (其他 as the guess), or None to stay silent."""
-    if c.is_request or c.confidence >= threshold or not is_fragment(text, c):
+    rules' request just below its threshold): worth the one question rather than silence -- for a breakage
+    without its subject, unless the classifier is sure (``SURE_CHATTER``). The classification to ask with
+    (其他 as the guess), or None to stay silent."""
+    bar = max(threshold, SURE_CHATTER) if _BREAKAGE.search(text) else threshold
+    if c.is_request or c.confidence >= bar or not is_fragment(text, c):
         return None
     return Classification("other", False, c.keywords, c.location, c.confidence)
 

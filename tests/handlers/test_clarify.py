@@ -205,3 +205,13 @@ def test_a_place_alone_completes_the_question_with_that_place(say, engine):
     assert reply.ticket is not None
     (t,) = tickets(engine)
     assert t.location == "b7"  # the location key: building 7
+
+
+def test_a_subjectless_breakage_is_asked_unless_surely_chatter():
+    from handlers.clarify import unsure_fragment
+    from nlp import load_classifier
+
+    clf = load_classifier()
+    assert unsure_fragment("又坏了", clf.classify("又坏了"), 0.5) is not None  # which thing? ask
+    for chat in ("我手机又坏了哈哈", "好困 怎么办"):  # sure chatter, or no breakage: silence
+        assert unsure_fragment(chat, clf.classify(chat), 0.5) is None, chat
