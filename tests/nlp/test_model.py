@@ -71,7 +71,7 @@ def test_courtesy_augmentation_keeps_labels() -> None:
     assert augment(recs) == out
 
 
-@pytest.mark.parametrize("name", ["heldout3.jsonl", "heldout4.jsonl", "heldout5.jsonl", "heldout6.jsonl", "heldout7.jsonl"])
+@pytest.mark.parametrize("name", [f"heldout{n}.jsonl" for n in (3, 4, 5, 6, 7)])
 def test_heldouts_are_never_trained_on(name: str) -> None:
     with pytest.raises(ValueError):
         load_pool([DATA / "train.jsonl", DATA / name])
@@ -104,6 +104,17 @@ def _scores(request: float, urgent: float, probs: dict[str, float]) -> Scores:
 
     cats = load_classifier().model.categories
     return Scores(request, urgent, [math.log(probs.get(c, 1e-9)) for c in cats], cats, [])
+
+
+def test_the_urgent_head_vetoes_the_rules_danger_only_when_sure_in_a_clear_request() -> None:
+    from nlp.classifier import URGENT_VETO, URGENT_VETO_REQUEST, URGENT_VETO_SURE
+
+    clf = load_classifier()
+    danger = Classification("safety", True, ("炸了+液化气",), Location(), 0.6)
+    between = (URGENT_VETO + URGENT_VETO_SURE) / 2  # unsure: below the plain veto, above the sure one
+    assert clf._combine(danger, _scores(URGENT_VETO_REQUEST + 1, between, {"safety": 1.0})).urgent
+    assert not clf._combine(danger, _scores(URGENT_VETO_REQUEST - 1, between, {"safety": 1.0})).urgent
+    assert not clf._combine(danger, _scores(URGENT_VETO_REQUEST + 1, URGENT_VETO_SURE - 1, {"safety": 1.0})).urgent
 
 
 def test_combination() -> None:

@@ -2,7 +2,7 @@
 
 The shipped classifier is the rules combined with the learned model (``nlp/data/model.bin``),
 trained on train, train2-9, heldout, heldout2, dev and the real training split:
-on those sets the figures are in-sample; heldout3/4/5/6 and the real evaluation split
+on those sets the figures are in-sample; heldout3-7 and the real evaluation split
 (tests/nlp/test_realdata.py) are the honest ones.
 """
 

@@ -282,12 +282,3 @@ def test_the_urgent_head_reads_the_text_not_the_rules() -> None:
     assert rule_rows and not model.weights[rule_rows, 1].any()
     assert model.weights[rule_rows, 0].any()  # the request head still weighs the rules' decision
 
-
-def test_in_a_clear_request_only_a_sure_urgent_head_vetoes_the_rules(clf) -> None:
-    from nlp.classifier import URGENT_VETO_REQUEST, URGENT_VETO_SURE
-
-    text = "楼下餐馆的液化气罐炸了 玻璃全碎了"  # danger the text-only head has seen little of
-    feats, rules = clf.features(text)
-    scores = clf._model.score(feats)
-    assert rules.urgent and scores.request >= URGENT_VETO_REQUEST and URGENT_VETO_SURE < scores.urgent <= 0
-    assert clf.classify(text).urgent
